@@ -1,0 +1,51 @@
+/*
+ * Internal declarations of the nfqueue_jni shim: the per-socket state and the JNI entry
+ * points each source file contributes to the registration table in nfqueue_jni.c.
+ */
+#ifndef NFQUEUE_JNI_INTERNAL_H
+#define NFQUEUE_JNI_INTERNAL_H
+
+#include <jni.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "nfqueue_jni.h"
+
+/* One netlink socket and what its batch receive needs. Allocated by nfqueue_open and
+ * freed by nfqueue_close; Java holds the pointer as a long and guarantees that no call
+ * uses it after close and that at most one thread receives and one thread sends at a time. */
+struct nfq_jni_socket {
+    int fd;
+    int wake_fd;             /* eventfd that interrupts nfqueue_await */
+    uint32_t portid;
+    uint32_t seq;            /* sequence numbers of config messages */
+    /* Java-owned direct buffers, attached once; they live as long as the Java object. */
+    uint8_t *rx;
+    int slot_size;
+    int slots;
+    uint8_t *records;
+    int record_capacity;
+    uint8_t *tx;
+    int tx_capacity;
+    struct mmsghdr *msgs;
+    struct iovec *iovs;
+    uint8_t *send_buf;       /* netlink messages built from the Java verdict records */
+    int send_capacity;
+};
+
+/* Throws io.nfqueue.internal.ErrnoException(operation, errno) in the calling thread. */
+void nfq_jni_throw_errno(JNIEnv *env, const char *operation, int err);
+/* Throws java.lang.IllegalArgumentException with a message. */
+void nfq_jni_throw_illegal(JNIEnv *env, const char *message);
+
+/* Registration helpers, one per source file. Each returns 0 on success. */
+int nfq_jni_register_socket(JNIEnv *env, jclass natives);
+int nfq_jni_register_receive(JNIEnv *env, jclass natives);
+int nfq_jni_register_verdict(JNIEnv *env, jclass natives);
+int nfq_jni_register_constants(JNIEnv *env, jclass natives);
+int nfq_jni_register_netns(JNIEnv *env, jclass natives);
+
+/* Takes a handle from Java; NULL (with an exception pending) when it is 0. */
+struct nfq_jni_socket *nfq_jni_socket_of(JNIEnv *env, jlong handle);
+
+#endif
