@@ -1,0 +1,648 @@
+package io.nfqueue;
+
+import io.nfqueue.internal.DefaultVerdictLog;
+import io.nfqueue.internal.ErrnoException;
+import io.nfqueue.internal.ErrnoNames;
+import io.nfqueue.internal.ErrorMapper;
+import io.nfqueue.internal.NativeConstants;
+import io.nfqueue.internal.NativeTransport;
+import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.internal.Transport;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The low-level handle on one bound queue: non-blocking batch receive with a limit, verdict
+ * flush, max-length changes, a readiness wait. {@link NetfilterQueue} and the Reactor adapter are
+ * built on this alone; another adapter (RxJava, coroutines, virtual threads) can be too.
+ *
+ * <pre>{@code
+ * try (BoundQueue queue = BoundQueue.open(QueueOptions.queue(1))) {
+ *     while (running) {
+ *         if (queue.receive(Packet::accept, 64) == 0) {
+ *             queue.awaitReadable(100);
+ *         }
+ *     }
+ * }
+ * }</pre>
+ *
+ * <h2>Threads</h2>
+ * One thread at a time receives (a second concurrent {@link #receive} throws). Verdicts come from
+ * any thread: they are queued, and sent in batches by whichever thread gets there first: the
+ * receiving thread after each batch it dispatched (verdicts given inside the consumer wait for
+ * that), any other thread at once, without waiting for the receiving thread. {@link #close} from
+ * any thread; it waits only for a native receive in progress, not for a consumer.
+ *
+ * <h2>Exactly one verdict</h2>
+ * Each packet is claimed by exactly one verdict (an atomic state change on the packet). Packets
+ * still unresolved when the queue closes, when the consumer throws, or after the verdict timeout
+ * get {@link QueueOptions#defaultVerdict()}; these are counted by cause ({@link #counters()}) and
+ * logged once per burst. A packet belongs to its binding, so a late verdict can never reach a
+ * packet of a later binding that reuses its id.
+ */
+public final class BoundQueue implements AutoCloseable {
+    /** Room in each receive slot for the netlink and attribute headers around the payload. */
+    private static final int SLOT_OVERHEAD = 8192;
+    /** Transmit buffer: several full-size replacement payloads per send. */
+    private static final int TX_CAPACITY = 512 * 1024;
+    private static final int SEND_BUFFER = 1 << 20;
+
+    private final QueueOptions options;
+    private final Transport transport;
+    private final NativeConstants k;
+    private final PacketDecoder decoder;
+    private final VerdictWriter writer;
+    private final ByteBuffer rx;
+    private final ByteBuffer records;
+    private final int slots;
+    private final Packet[] batch;
+    private final int portId;
+    private final int fileDescriptor;
+    private final String name;
+
+    private final ConcurrentHashMap<Integer, Packet> unresolved = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+    /** Guards the socket's send side and its closing. */
+    private final ReentrantLock sendLock = new ReentrantLock();
+    /** Guards the socket's receive side (receive, await) against closing. */
+    private final ReentrantLock socketLock = new ReentrantLock();
+    /** Verdict submissions in progress: close waits for them before its final flush. */
+    private final AtomicInteger submitters = new AtomicInteger();
+    private final AtomicReference<Thread> receiver = new AtomicReference<>();
+    /** The thread dispatching a batch: its verdicts are flushed when the batch ends. */
+    private volatile Thread dispatching;
+    private volatile boolean closing;
+    private boolean transportClosed;
+    private final AtomicBoolean closeStarted = new AtomicBoolean();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile long lastExpiryNanos;
+
+    private final LongAdder received = new LongAdder();
+    private final LongAdder verdictsSent = new LongAdder();
+    private final AtomicLongArray defaults = new AtomicLongArray(DefaultVerdictCause.values().length);
+    private final LongAdder receiveBufferDrops = new LongAdder();
+    private final LongAdder kernelErrors = new LongAdder();
+    private final LongAdder sendFailures = new LongAdder();
+    private final DefaultVerdictLog defaultLog;
+    private final DefaultVerdictLog errorLog;
+
+    private BoundQueue(QueueOptions options, Transport transport, NativeConstants k) {
+        this.options = options;
+        this.transport = transport;
+        this.k = k;
+        this.name = "queue " + options.queueNumber()
+                + options.networkNamespace().map(p -> " in " + p).orElse("");
+        int payloadRoom = options.copyMode() == CopyMode.PACKET ? options.copyRange() : 0;
+        int slotSize = (payloadRoom + SLOT_OVERHEAD + 4095) & ~4095;
+        this.slots = options.batchSize();
+        this.rx = ByteBuffer.allocateDirect(slotSize * slots).order(ByteOrder.nativeOrder());
+        // Two records per datagram: a datagram holds one message in practice, room for more is cheap.
+        this.records = ByteBuffer.allocateDirect(k.recordSize * slots * 2).order(ByteOrder.nativeOrder());
+        ByteBuffer tx = ByteBuffer.allocateDirect(TX_CAPACITY).order(ByteOrder.nativeOrder());
+        this.decoder = new PacketDecoder(k);
+        this.writer = new VerdictWriter(k, tx);
+        this.batch = new Packet[slots * 2];
+        transport.attach(rx, slotSize, records, tx);
+        this.portId = transport.portId();
+        this.fileDescriptor = transport.fileDescriptor();
+        this.defaultLog = new DefaultVerdictLog(name);
+        this.errorLog = new DefaultVerdictLog(name);
+    }
+
+    /**
+     * Opens a netlink socket (in the options' network namespace, if any) and binds the queue
+     * with copy mode, flags and max-length in one configuration message, so no packet meets a
+     * half-configured queue.
+     *
+     * @throws MissingPrivilegeException        without CAP_NET_ADMIN (or CAP_SYS_ADMIN for a namespace)
+     * @throws QueueAlreadyBoundException       when another process owns the queue
+     * @throws UnsupportedKernelFeatureException when the kernel lacks a requested option
+     * @throws NativeLibraryUnavailableException when the native library cannot load
+     */
+    public static BoundQueue open(QueueOptions options) {
+        Objects.requireNonNull(options, "options");
+        NativeConstants.get();
+        Transport t;
+        try {
+            t = NativeTransport.open(options.networkNamespace().map(Path::toString).orElse(null),
+                    options.effectiveSocketBufferSize(), SEND_BUFFER);
+        } catch (ErrnoException e) {
+            throw ErrorMapper.map(e);
+        }
+        return open(options, t);
+    }
+
+    /**
+     * Binds over a given transport. Internal: for tests of Java logic over a fake transport;
+     * {@link io.nfqueue.internal.Transport} may change without notice.
+     */
+    public static BoundQueue open(QueueOptions options, Transport transport) {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(transport, "transport");
+        BoundQueue q;
+        try {
+            q = new BoundQueue(options, transport, NativeConstants.get());
+        } catch (RuntimeException | Error e) {
+            transport.close();
+            throw e;
+        }
+        q.bind();
+        return q;
+    }
+
+    private void bind() {
+        int flags = 0;
+        StringBuilder features = new StringBuilder();
+        if (options.failOpen()) {
+            flags |= k.flagFailOpen;
+        }
+        if (options.gso()) {
+            flags |= k.flagGso;
+        }
+        if (options.conntrack()) {
+            flags |= k.flagConntrack;
+            features.append("conntrack ");
+        }
+        if (options.uidGid()) {
+            flags |= k.flagUidGid;
+        }
+        if (options.securityContext()) {
+            flags |= k.flagSecctx;
+            features.append("securityContext ");
+        }
+        int mask = k.flagFailOpen | k.flagGso | k.flagConntrack | k.flagUidGid | k.flagSecctx;
+        int mode;
+        switch (options.copyMode()) {
+            case NONE:
+                mode = k.copyNone;
+                break;
+            case META:
+                mode = k.copyMeta;
+                break;
+            default:
+                mode = k.copyPacket;
+        }
+        int rc = transport.configure(options.queueNumber(), k.cmdBind, mode, options.copyRange(),
+                options.maxLength(), flags, mask, true);
+        if (rc < 0) {
+            transport.close();
+            transportClosed = true;
+            closing = true;
+            closed.countDown();
+            throw ErrorMapper.bindFailure(options.queueNumber(), -rc, portId, options.networkNamespace().orElse(null),
+                    features.length() == 0 ? "the requested flags" : features.toString().trim());
+        }
+    }
+
+    public QueueOptions options() {
+        return options;
+    }
+
+    public int queueNumber() {
+        return options.queueNumber();
+    }
+
+    /** The netlink socket's descriptor, for readiness selection; never read or close it directly. */
+    public int fileDescriptor() {
+        return fileDescriptor;
+    }
+
+    /** The socket's netlink port id, as in field 2 of {@link QueueStats}. */
+    public int portId() {
+        return portId;
+    }
+
+    /** The receive buffer the kernel granted (it doubles the requested value for its overhead). */
+    public int receiveBufferSize() {
+        return transport.receiveBufferSize();
+    }
+
+    /** Packets handed out and not yet resolved. */
+    public int unresolvedCount() {
+        return unresolved.size();
+    }
+
+    public boolean isClosed() {
+        return closing;
+    }
+
+    /**
+     * Reads what the socket holds, without blocking, up to {@code limit} packets, and hands
+     * each to {@code consumer} on the calling thread. Verdicts the consumer gives are sent when
+     * the batch ends. If the consumer throws, that packet and the rest of the batch get the
+     * default verdict ({@link DefaultVerdictCause#HANDLER_ERROR}) and the exception propagates.
+     *
+     * @return packets handed out (0 when nothing was ready), or -1 once the queue is closed
+     * @throws IllegalStateException when another thread is receiving
+     */
+    public int receive(Consumer<? super Packet> consumer, int limit) {
+        Objects.requireNonNull(consumer, "consumer");
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be positive: " + limit);
+        }
+        Thread me = Thread.currentThread();
+        if (!receiver.compareAndSet(null, me)) {
+            throw new IllegalStateException(receiver.get() == me
+                    ? "receive() called again from inside its own consumer on " + name
+                    : "another thread is already receiving from " + name);
+        }
+        try {
+            int count = readBatch(Math.min(limit, slots));
+            if (count > 0) {
+                dispatch(consumer, count);
+            }
+            return count;
+        } finally {
+            receiver.set(null);
+        }
+    }
+
+    private int readBatch(int max) {
+        socketLock.lock();
+        try {
+            if (closing) {
+                return -1;
+            }
+            int n = transport.receive(max);
+            if (n == -k.enobufs) {
+                // The kernel dropped messages for want of buffer; what is queued is still there.
+                countReceiveBufferDrop();
+                n = transport.receive(max);
+                if (n == -k.enobufs) {
+                    countReceiveBufferDrop();
+                    n = 0;
+                }
+            }
+            if (n < 0) {
+                throw ErrorMapper.map("receive from " + name, -n);
+            }
+            return decodeRecords(n, true);
+        } finally {
+            socketLock.unlock();
+        }
+    }
+
+    /** Decodes n records; packets go to the unresolved set and, when {@code forDispatch}, to the batch. */
+    private int decodeRecords(int n, boolean forDispatch) {
+        long now = System.nanoTime();
+        int packets = 0;
+        for (int i = 0; i < n; i++) {
+            int base = i * k.recordSize;
+            int type = decoder.type(records, base);
+            if (type == k.typePacket) {
+                Packet p = decoder.decode(this, records, base, rx, now);
+                unresolved.put(p.id(), p);
+                if (forDispatch) {
+                    batch[packets] = p;
+                }
+                packets++;
+            } else if (type == k.typeError) {
+                onKernelError(decoder.error(records, base), decoder.errorMessageType(records, base),
+                        decoder.id(records, base));
+            } else if (type == k.typeTruncated) {
+                Packet p = new Packet(this, decoder.id(records, base), decoder.queue(records, base), 0,
+                        Hook.UNKNOWN, 0, null, 0, 0, 0, 0, null, java.util.OptionalInt.empty(),
+                        java.util.OptionalInt.empty(), null, null, null, 0, true, false, false, now);
+                unresolved.put(p.id(), p);
+                resolve(p, options.defaultVerdict(), DefaultVerdictCause.TRUNCATED_MESSAGE);
+            }
+        }
+        received.add(packets);
+        return packets;
+    }
+
+    private void dispatch(Consumer<? super Packet> consumer, int count) {
+        dispatching = Thread.currentThread();
+        int i = 0;
+        try {
+            for (; i < count; i++) {
+                if (closing) {
+                    // close() gave the rest the default verdict; don't hand out resolved packets.
+                    java.util.Arrays.fill(batch, i, count, null);
+                    break;
+                }
+                consumer.accept(batch[i]);
+                batch[i] = null;
+            }
+        } catch (RuntimeException | Error e) {
+            // The packet in hand and those the consumer never saw must not wait forever.
+            for (int j = i; j < count; j++) {
+                Packet p = batch[j];
+                batch[j] = null;
+                if (!p.isResolved()) {
+                    resolve(p, options.defaultVerdict(), DefaultVerdictCause.HANDLER_ERROR);
+                }
+            }
+            throw e;
+        } finally {
+            dispatching = null;
+            flush();
+        }
+    }
+
+    private void countReceiveBufferDrop() {
+        receiveBufferDrops.increment();
+        errorLog.record(1, "receive-buffer overflows (ENOBUFS): the kernel dropped packets; "
+                + "raise QueueOptions.socketBufferSize or read faster");
+    }
+
+    private void onKernelError(int errno, int messageType, int seq) {
+        kernelErrors.increment();
+        String about = messageType == k.msgVerdict || messageType == k.msgVerdictBatch
+                ? "verdict for packet " + Integer.toUnsignedString(seq)
+                : messageType == k.msgConfig ? "configuration message" : "message type " + messageType;
+        errorLog.record(1, "kernel errors, last: " + about + " failed with " + ErrnoNames.describe(errno));
+    }
+
+    /**
+     * Claims {@code p} for {@code verdict}; false if it already had one. {@code cause} is null
+     * for the program's own verdicts.
+     */
+    boolean resolve(Packet p, Verdict verdict, DefaultVerdictCause cause) {
+        submitters.incrementAndGet();
+        try {
+            if (!p.claim(verdict, cause)) {
+                return false;
+            }
+            unresolved.remove(p.id(), p);
+            if (cause != null) {
+                defaults.incrementAndGet(cause.ordinal());
+                defaultLog.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
+            }
+            pending.offer(p);
+        } finally {
+            submitters.decrementAndGet();
+        }
+        if (Thread.currentThread() != dispatching) {
+            flush();
+        }
+        return true;
+    }
+
+    /**
+     * Resolves {@code packet} with the default verdict, counted under {@code cause}; false if it
+     * already had a verdict. For adapters that end a packet's life (cancel, discard, ...).
+     */
+    public boolean resolveWithDefault(Packet packet, DefaultVerdictCause cause) {
+        Objects.requireNonNull(cause, "cause");
+        if (packet.owner() != this) {
+            throw new IllegalArgumentException("packet " + packet.id() + " belongs to another binding");
+        }
+        return resolve(packet, options.defaultVerdict(), cause);
+    }
+
+    /** Gives every unresolved packet the default verdict under {@code cause}; returns how many. */
+    public int resolveAllWithDefault(DefaultVerdictCause cause) {
+        int n = 0;
+        for (Packet p : unresolved.values()) {
+            if (resolve(p, options.defaultVerdict(), cause)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Sends the verdicts given so far, unless another thread is sending them right now. */
+    public void flush() {
+        while (!pending.isEmpty()) {
+            if (!sendLock.tryLock()) {
+                return; // the holder re-checks the queue after it unlocks
+            }
+            try {
+                drainAndSend();
+            } finally {
+                sendLock.unlock();
+            }
+        }
+    }
+
+    private void drainAndSend() {
+        if (transportClosed) {
+            pending.clear();
+            return;
+        }
+        writer.reset();
+        Packet p;
+        while ((p = pending.poll()) != null) {
+            if (writer.count() > 0 && !writer.fits(p)) {
+                send();
+                writer.reset();
+            }
+            writer.write(p);
+        }
+        if (writer.count() > 0) {
+            send();
+        }
+    }
+
+    private void send() {
+        int n = writer.count();
+        int rc = transport.sendVerdicts(n);
+        if (rc < 0) {
+            sendFailures.increment();
+            errorLog.record(1, "verdict batches failed to send, last: " + n + " verdicts, "
+                    + ErrnoNames.describe(-rc));
+        } else {
+            verdictsSent.add(n);
+        }
+    }
+
+    /**
+     * Waits until the socket is readable, {@link #wakeup()} is called, the queue closes or the
+     * time passes.
+     *
+     * @return true when the socket has something to read
+     */
+    public boolean awaitReadable(long timeoutMillis) {
+        if (timeoutMillis < 0) {
+            throw new IllegalArgumentException("timeout must not be negative: " + timeoutMillis);
+        }
+        socketLock.lock();
+        try {
+            if (closing) {
+                return false;
+            }
+            int rc = transport.await((int) Math.min(timeoutMillis, Integer.MAX_VALUE));
+            if (rc < 0) {
+                throw ErrorMapper.map("wait for " + name, -rc);
+            }
+            return (rc & 1) != 0;
+        } finally {
+            socketLock.unlock();
+        }
+    }
+
+    /** Makes a thread blocked in {@link #awaitReadable} return now. */
+    public void wakeup() {
+        sendLock.lock();
+        try {
+            if (!transportClosed) {
+                transport.wakeup();
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /**
+     * Changes the kernel's max-length for this queue (no acknowledgement is awaited: an error
+     * comes back through the receive path and is counted in {@link QueueCounters#kernelErrors()}).
+     */
+    public void setMaxLength(int packets) {
+        if (packets < 1 || packets > QueueOptions.MAX_MAX_LENGTH) {
+            throw new IllegalArgumentException("max length must be 1.." + QueueOptions.MAX_MAX_LENGTH + ": " + packets);
+        }
+        sendLock.lock();
+        try {
+            if (transportClosed) {
+                throw new IllegalStateException(name + " is closed");
+            }
+            int rc = transport.configure(options.queueNumber(), -1, -1, 0, packets, 0, 0, false);
+            if (rc < 0) {
+                throw ErrorMapper.map("set max length of " + name, -rc);
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /**
+     * Gives the default verdict to packets unresolved for longer than the verdict timeout
+     * (no-op without one). Cheap to call often: it scans at most every quarter of the timeout.
+     *
+     * @return packets expired by this call
+     */
+    public int expireOverdue() {
+        Duration timeout = options.verdictTimeout().orElse(null);
+        if (timeout == null || unresolved.isEmpty()) {
+            return 0;
+        }
+        long limit = timeout.toNanos();
+        long now = System.nanoTime();
+        if (now - lastExpiryNanos < Math.min(limit / 4, 50_000_000L)) {
+            return 0;
+        }
+        lastExpiryNanos = now;
+        int n = 0;
+        for (Packet p : unresolved.values()) {
+            if (now - p.receivedNanos() >= limit && resolve(p, options.defaultVerdict(), DefaultVerdictCause.TIMEOUT)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The kernel's line for this queue from {@code /proc/net/netfilter/nfnetlink_queue}. */
+    public QueueStats stats() {
+        return ProcNetfilterQueue.find(options.networkNamespace().orElse(null), options.queueNumber())
+                .filter(s -> s.portId() == Integer.toUnsignedLong(portId))
+                .orElseThrow(() -> new IllegalStateException(name + " is not bound (closed?)"));
+    }
+
+    public QueueCounters counters() {
+        Map<DefaultVerdictCause, Long> byCause = new EnumMap<>(DefaultVerdictCause.class);
+        for (DefaultVerdictCause c : DefaultVerdictCause.values()) {
+            long n = defaults.get(c.ordinal());
+            if (n != 0) {
+                byCause.put(c, n);
+            }
+        }
+        return new QueueCounters(received.sum(), verdictsSent.sum(), byCause, unresolved.size(),
+                receiveBufferDrops.sum(), kernelErrors.sum(), sendFailures.sum());
+    }
+
+    /**
+     * Resolves every unresolved packet (and any the socket already holds) with the default
+     * verdict, sends those verdicts, and closes the socket, which unbinds the queue. Packets the
+     * kernel queues after that last read are dropped by the kernel as it unbinds. Idempotent;
+     * a concurrent second call waits for the first.
+     */
+    @Override
+    public void close() {
+        if (!closeStarted.compareAndSet(false, true)) {
+            awaitClosed();
+            return;
+        }
+        closing = true;
+        wakeup();
+        socketLock.lock();
+        try {
+            drainSocketForClose();
+            resolveAllWithDefault(DefaultVerdictCause.CLOSE);
+            awaitSubmitters();
+            sendLock.lock();
+            try {
+                drainAndSend();
+                transport.close();
+                transportClosed = true;
+            } finally {
+                sendLock.unlock();
+            }
+        } finally {
+            socketLock.unlock();
+            closed.countDown();
+        }
+    }
+
+    /** Reads what the kernel already delivered, so those packets get the default verdict too. */
+    private void drainSocketForClose() {
+        int rounds = options.maxLength() / slots + 4;
+        for (int i = 0; i < rounds; i++) {
+            int n = transport.receive(slots);
+            if (n == -k.enobufs) {
+                countReceiveBufferDrop();
+                continue;
+            }
+            if (n <= 0) {
+                return;
+            }
+            decodeRecords(n, false);
+        }
+    }
+
+    /** Verdict submissions are short and never block; wait for those in progress. */
+    private void awaitSubmitters() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (submitters.get() != 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private void awaitClosed() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                closed.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BoundQueue{" + name + ", port " + Integer.toUnsignedString(portId) + ", unresolved "
+                + unresolved.size() + (closing ? ", closed" : "") + '}';
+    }
+}

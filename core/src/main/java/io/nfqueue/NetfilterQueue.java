@@ -1,0 +1,132 @@
+package io.nfqueue;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A bound NFQUEUE with a blocking loop: the Java form of python-netfilterqueue.
+ *
+ * <pre>{@code
+ * try (NetfilterQueue queue = NetfilterQueue.open(QueueOptions.queue(1))) {
+ *     queue.run(packet -> {
+ *         System.out.println(packet);   // one line: id, hook, protocol, addresses, length
+ *         packet.accept();
+ *     });
+ * }
+ * }</pre>
+ *
+ * <p>The handler runs on the thread that calls {@link #run} or {@link #poll}. It may give the
+ * verdict at once, or keep the packet and give it later from any thread. Packets left without a
+ * verdict get {@link QueueOptions#defaultVerdict()} when the queue closes, when the handler
+ * throws, or after {@link QueueOptions#verdictTimeout()}.
+ */
+public final class NetfilterQueue implements AutoCloseable {
+    /** How long one wait lasts: bounds how late an interrupt or a verdict timeout is noticed. */
+    private static final long WAIT_SLICE_MILLIS = 50;
+
+    private final BoundQueue queue;
+
+    private NetfilterQueue(BoundQueue queue) {
+        this.queue = queue;
+    }
+
+    /**
+     * Binds the queue described by {@code options}.
+     *
+     * @throws MissingPrivilegeException          without CAP_NET_ADMIN
+     * @throws QueueAlreadyBoundException         when another process owns the queue
+     * @throws UnsupportedKernelFeatureException  when the kernel lacks a requested option
+     * @throws NativeLibraryUnavailableException  when the native library cannot load
+     */
+    public static NetfilterQueue open(QueueOptions options) {
+        return new NetfilterQueue(BoundQueue.open(options));
+    }
+
+    /** Wraps an already bound queue (for example one bound over a test transport). */
+    public static NetfilterQueue of(BoundQueue queue) {
+        return new NetfilterQueue(Objects.requireNonNull(queue, "queue"));
+    }
+
+    /**
+     * Handles packets until {@link #close()} is called (from any thread, or from the handler)
+     * or the thread is interrupted (it then returns within about 50 ms, with the interrupt flag
+     * still set). If the handler throws, that packet gets the default verdict if it has none,
+     * and the exception is rethrown; the queue stays bound.
+     */
+    public void run(PacketHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        int limit = queue.options().batchSize();
+        while (!Thread.currentThread().isInterrupted()) {
+            int n = queue.receive(handler::handle, limit);
+            if (n < 0) {
+                return;
+            }
+            queue.expireOverdue();
+            if (n == 0) {
+                queue.awaitReadable(WAIT_SLICE_MILLIS);
+            }
+        }
+    }
+
+    /**
+     * Handles the packets that arrive within {@code timeout}, then returns.
+     *
+     * @return how many packets the handler was given
+     */
+    public int poll(PacketHandler handler, Duration timeout) {
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        }
+        int limit = queue.options().batchSize();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int total = 0;
+        while (!Thread.currentThread().isInterrupted()) {
+            int n = queue.receive(handler::handle, limit);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+            queue.expireOverdue();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            if (n == 0) {
+                queue.awaitReadable(Math.min(WAIT_SLICE_MILLIS, Math.max(1, left / 1_000_000)));
+            }
+        }
+        return total;
+    }
+
+    /** The kernel's counters for this queue (packets held, drops, last id). */
+    public QueueStats stats() {
+        return queue.stats();
+    }
+
+    /** The library's counters (received, verdicts, default verdicts by cause, errors). */
+    public QueueCounters counters() {
+        return queue.counters();
+    }
+
+    /** The low-level handle this queue runs on. */
+    public BoundQueue handle() {
+        return queue;
+    }
+
+    public QueueOptions options() {
+        return queue.options();
+    }
+
+    /** Resolves what is unresolved with the default verdict, sends it, and unbinds. Idempotent. */
+    @Override
+    public void close() {
+        queue.close();
+    }
+
+    @Override
+    public String toString() {
+        return "NetfilterQueue{" + queue + '}';
+    }
+}

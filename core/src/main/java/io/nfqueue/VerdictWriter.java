@@ -1,0 +1,80 @@
+package io.nfqueue;
+
+import io.nfqueue.internal.NativeConstants;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Writes resolved packets' verdicts into the transmit buffer in the shim's verdict-record
+ * layout: a fixed part, then the replacement payload, padded so each record starts 8-aligned.
+ */
+final class VerdictWriter {
+    private final NativeConstants k;
+    private final ByteBuffer tx;
+    private int position;
+    private int count;
+
+    VerdictWriter(NativeConstants k, ByteBuffer tx) {
+        this.k = k;
+        this.tx = tx;
+    }
+
+    int count() {
+        return count;
+    }
+
+    void reset() {
+        position = 0;
+        count = 0;
+    }
+
+    /** Whether {@code p}'s verdict fits after what is written; an empty writer fits any verdict. */
+    boolean fits(Packet p) {
+        return position + size(p.resolvedVerdict()) <= tx.capacity();
+    }
+
+    int size(Verdict v) {
+        byte[] payload = v.payloadUnsafe();
+        int size = k.verdictSize + (payload == null ? 0 : payload.length);
+        return (size + 7) & ~7;
+    }
+
+    void write(Packet p) {
+        Verdict v = p.resolvedVerdict();
+        int base = position;
+        byte[] payload = v.payloadUnsafe();
+        int flags = 0;
+        if (v.hasMarkUnsafe()) {
+            flags |= k.verdictHasMark;
+        }
+        if (payload != null) {
+            flags |= k.verdictHasPayload;
+        }
+        tx.putInt(base + k.verId, p.id());
+        tx.putInt(base + k.verVerdict, code(v));
+        tx.putInt(base + k.verFlags, flags);
+        tx.putInt(base + k.verMark, v.markUnsafe());
+        tx.putInt(base + k.verQueue, p.queueNumber());
+        tx.putInt(base + k.verPayloadLength, payload == null ? 0 : payload.length);
+        if (payload != null) {
+            tx.put(base + k.verdictSize, payload);
+        }
+        position += size(v);
+        count++;
+    }
+
+    int code(Verdict v) {
+        switch (v.kind()) {
+            case ACCEPT:
+                return k.nfAccept;
+            case DROP:
+                return k.nfDrop;
+            case REPEAT:
+                return k.nfRepeat;
+            case REQUEUE:
+                return k.nfQueue | (v.targetQueue() << 16);
+            default:
+                throw new IllegalStateException("unknown verdict kind " + v.kind());
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.nfqueue.internal;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Logs a burst of events once instead of once per packet: the first event logs at once,
+ * later ones are summed and logged with their count at most once per interval.
+ */
+public final class DefaultVerdictLog {
+    private static final Logger LOG = System.getLogger("io.nfqueue");
+    private static final long INTERVAL_NANOS = 1_000_000_000L;
+
+    private final String subject;
+    private final AtomicLong sinceLastLog = new AtomicLong();
+    private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - INTERVAL_NANOS);
+
+    public DefaultVerdictLog(String subject) {
+        this.subject = subject;
+    }
+
+    /** Adds {@code count} events described by {@code what}; logs if the interval has passed. */
+    public void record(long count, String what) {
+        sinceLastLog.addAndGet(count);
+        long now = System.nanoTime();
+        long last = lastLogNanos.get();
+        if (now - last >= INTERVAL_NANOS && lastLogNanos.compareAndSet(last, now)) {
+            long n = sinceLastLog.getAndSet(0);
+            if (n > 0) {
+                LOG.log(Level.WARNING, subject + ": " + n + " " + what + " (logged at most once a second)");
+            }
+        }
+    }
+}

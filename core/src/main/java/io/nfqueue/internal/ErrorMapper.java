@@ -1,0 +1,94 @@
+package io.nfqueue.internal;
+
+import io.nfqueue.MissingPrivilegeException;
+import io.nfqueue.NfQueueException;
+import io.nfqueue.QueueAlreadyBoundException;
+import io.nfqueue.QueueStats;
+import io.nfqueue.UnsupportedKernelFeatureException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Optional;
+
+/** Turns an errno into the public exception a user can act on, with advice in its message. */
+public final class ErrorMapper {
+    private static final String GRANT = "run as root, or grant CAP_NET_ADMIN for the whole run "
+            + "(setcap cap_net_admin+ep on the java binary, or systemd AmbientCapabilities=CAP_NET_ADMIN)";
+
+    private ErrorMapper() {
+    }
+
+    /** A failure of any operation, without special knowledge of the queue. */
+    public static NfQueueException map(String operation, int errno) {
+        NativeConstants k = NativeConstants.get();
+        String what = operation + " failed: " + ErrnoNames.describe(errno);
+        if (errno == k.eperm) {
+            return new MissingPrivilegeException(what + "; NFQUEUE needs CAP_NET_ADMIN: " + GRANT, operation, errno, null);
+        }
+        if (errno == k.eopnotsupp) {
+            return new UnsupportedKernelFeatureException(what + "; the kernel lacks a requested feature", operation, errno);
+        }
+        return new NfQueueException(what, operation, errno, null);
+    }
+
+    /** A failure thrown by the shim during set-up. */
+    public static NfQueueException map(ErrnoException e) {
+        NativeConstants k = NativeConstants.get();
+        if ((e.errno() == k.eperm || e.errno() == 13 /* EACCES */) && e.operation().startsWith("setns")) {
+            return new MissingPrivilegeException(e.getMessage()
+                    + "; entering another network namespace needs CAP_SYS_ADMIN: run as root",
+                    e.operation(), e.errno(), e);
+        }
+        if (e.errno() == k.enoent && e.operation().startsWith("open network namespace")) {
+            return new NfQueueException(e.getMessage() + "; the namespace file does not exist (create it with "
+                    + "'ip netns add NAME', then use /var/run/netns/NAME)", e.operation(), e.errno(), e);
+        }
+        NfQueueException mapped = map(e.operation(), e.errno());
+        mapped.initCause(e);
+        return mapped;
+    }
+
+    /**
+     * A failed bind. EPERM means either "no CAP_NET_ADMIN" or "another socket owns the queue";
+     * the proc file tells which: it lists the owner's port id.
+     */
+    public static NfQueueException bindFailure(int queue, int errno, int ourPortId, Path netns,
+                                               String requestedFeatures) {
+        NativeConstants k = NativeConstants.get();
+        String operation = "bind queue " + queue;
+        if (errno == k.eperm) {
+            Optional<QueueStats> owner;
+            try {
+                owner = ProcNetfilterQueue.find(netns, queue);
+            } catch (RuntimeException e) {
+                owner = Optional.empty();
+            }
+            if (owner.isPresent() && owner.get().portId() != Integer.toUnsignedLong(ourPortId)) {
+                long port = owner.get().portId();
+                long pid = Files.isDirectory(Paths.get("/proc", Long.toString(port))) ? port : -1;
+                String who = pid > 0 ? "process " + pid + " (" + command(pid) + ")" : "netlink port " + port;
+                return new QueueAlreadyBoundException("queue " + queue + " is already bound by " + who
+                        + (netns == null ? "" : " in network namespace " + netns)
+                        + ": stop that process or use another queue number", operation, errno, queue, port, pid);
+            }
+            return new MissingPrivilegeException("binding queue " + queue + " was refused (EPERM): "
+                    + "NFQUEUE needs CAP_NET_ADMIN: " + GRANT, operation, errno, null);
+        }
+        if (errno == k.eopnotsupp) {
+            return new UnsupportedKernelFeatureException("binding queue " + queue + " with " + requestedFeatures
+                    + " failed: EOPNOTSUPP: this kernel does not support one of them (conntrack needs "
+                    + "CONFIG_NETFILTER_NETLINK_GLUE_CT, security context CONFIG_NETWORK_SECMARK); turn it off",
+                    operation, errno);
+        }
+        return map(operation, errno);
+    }
+
+    private static String command(long pid) {
+        try {
+            return Files.readString(Paths.get("/proc", Long.toString(pid), "comm")).trim();
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+}
