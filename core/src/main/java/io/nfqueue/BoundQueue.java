@@ -93,6 +93,7 @@ public final class BoundQueue implements AutoCloseable {
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile long lastExpiryNanos;
+    private volatile Runnable resolutionListener;
 
     private final LongAdder received = new LongAdder();
     private final LongAdder verdictsSent = new LongAdder();
@@ -393,7 +394,19 @@ public final class BoundQueue implements AutoCloseable {
         if (Thread.currentThread() != dispatching) {
             flush();
         }
+        Runnable listener = resolutionListener;
+        if (listener != null) {
+            listener.run();
+        }
         return true;
+    }
+
+    /**
+     * Runs {@code listener} after each verdict, on the thread that gave it: an adapter that
+     * stopped reading at its in-flight limit uses it to resume. Keep it short and non-blocking.
+     */
+    public void onResolution(Runnable listener) {
+        this.resolutionListener = listener;
     }
 
     /**

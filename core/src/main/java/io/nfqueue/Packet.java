@@ -242,6 +242,17 @@ public final class Packet {
         }
     }
 
+    /**
+     * Gives the packet its queue's default verdict, counted under {@code cause}, unless it
+     * already has a verdict. For code that ends a packet's life without deciding it, such as a
+     * discard hook: {@code flux.doOnDiscard(Packet.class, p -> p.defaultVerdict(DefaultVerdictCause.DISCARD))}.
+     *
+     * @return true if this call resolved the packet
+     */
+    public boolean defaultVerdict(DefaultVerdictCause cause) {
+        return owner.resolveWithDefault(this, cause);
+    }
+
     /** True once a verdict was given, by the program or by default. */
     public boolean isResolved() {
         return state != UNRESOLVED;
