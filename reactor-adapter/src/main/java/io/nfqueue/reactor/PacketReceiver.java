@@ -41,6 +41,9 @@ public final class PacketReceiver {
     private final ReceiverOptions options;
     private final Function<QueueOptions, BoundQueue> binder;
     private final AtomicBoolean active = new AtomicBoolean();
+    /** The queues of the current (or, once it ended, the last) subscription, by queue number. */
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> lastQueues =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
 
     private PacketReceiver(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder) {
         this.options = options;
@@ -65,18 +68,56 @@ public final class PacketReceiver {
 
     /** All queues of the range merged into one Flux, in order within each queue. */
     public Flux<Packet> receive() {
-        return new ReceiveFlux(binder, active, options);
+        return new ReceiveFlux(this, active, options);
     }
 
     /** One rail per queue of the range, each with its own demand and receive thread. */
     public ParallelFlux<Packet> receiveParallel() {
         List<Flux<Packet>> rails = new ArrayList<>();
         for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
-            rails.add(new ReceiveFlux(binder, new AtomicBoolean(), options.onlyQueue(q)));
+            rails.add(new ReceiveFlux(this, new AtomicBoolean(), options.onlyQueue(q)));
         }
         @SuppressWarnings("unchecked")
         Flux<Packet>[] array = rails.toArray(new Flux[0]);
         return ParallelFlux.from(array);
+    }
+
+    /** The number of queues (and rails of {@link #receiveParallel()}). */
+    public int parallelism() {
+        return options.queueCount();
+    }
+
+    /**
+     * The library's counters for each queue of the current subscription, or of the last one
+     * once it ended (empty before the first); in queue order.
+     */
+    public List<io.nfqueue.QueueCounters> counters() {
+        List<io.nfqueue.QueueCounters> all = new ArrayList<>();
+        for (BoundQueue q : lastQueues.values()) {
+            all.add(q.counters());
+        }
+        return all;
+    }
+
+    /** The kernel's line for each queue of the current subscription (empty when none is active). */
+    public List<io.nfqueue.QueueStats> stats() {
+        List<io.nfqueue.QueueStats> all = new ArrayList<>();
+        for (BoundQueue q : lastQueues.values()) {
+            if (!q.isClosed()) {
+                try {
+                    all.add(q.stats());
+                } catch (IllegalStateException closedMeanwhile) {
+                    // the subscription ended while we read
+                }
+            }
+        }
+        return all;
+    }
+
+    private void bound(List<BoundQueue> queues) {
+        for (BoundQueue q : queues) {
+            lastQueues.put(q.queueNumber(), q);
+        }
     }
 
     /**
@@ -105,12 +146,12 @@ public final class PacketReceiver {
 
     /** The source: each subscriber gets a {@link ReceiverSubscription} that binds the queues. */
     private static final class ReceiveFlux extends Flux<Packet> {
-        private final Function<QueueOptions, BoundQueue> binder;
+        private final PacketReceiver owner;
         private final AtomicBoolean active;
         private final ReceiverOptions options;
 
-        ReceiveFlux(Function<QueueOptions, BoundQueue> binder, AtomicBoolean active, ReceiverOptions options) {
-            this.binder = binder;
+        ReceiveFlux(PacketReceiver owner, AtomicBoolean active, ReceiverOptions options) {
+            this.owner = owner;
             this.active = active;
             this.options = options;
         }
@@ -123,7 +164,7 @@ public final class PacketReceiver {
                         + "a queue has one owner: cancel the first subscription or share it (Flux.share())"));
                 return;
             }
-            ReceiverSubscription.subscribe(actual, options, binder, () -> active.set(false));
+            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> active.set(false));
         }
     }
 }

@@ -42,7 +42,8 @@ public final class ReceiverSubscription implements Subscription {
      * onError.
      */
     public static void subscribe(CoreSubscriber<? super Packet> actual, ReceiverOptions options,
-                                 Function<io.nfqueue.QueueOptions, BoundQueue> binder, Runnable onTerminate) {
+                                 Function<io.nfqueue.QueueOptions, BoundQueue> binder,
+                                 java.util.function.Consumer<List<BoundQueue>> onBound, Runnable onTerminate) {
         ReceiverSubscription s = new ReceiverSubscription(actual, onTerminate);
         try {
             for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
@@ -60,6 +61,7 @@ public final class ReceiverSubscription implements Subscription {
             Operators.error(actual, Operators.onOperatorError(e, actual.currentContext()));
             return;
         }
+        onBound.accept(s.queues());
         actual.onSubscribe(s);
         for (QueueReader r : s.readers) {
             r.start();

@@ -1,0 +1,20 @@
+package io.nfqueue.reactor;
+
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/** Bounded waits for kernel tests: poll a condition until it holds or the time is up. */
+final class KernelWait {
+    private KernelWait() {
+    }
+
+    static void until(BooleanSupplier condition, Duration max, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + ": not reached within " + max);
+            }
+            Thread.sleep(10);
+        }
+    }
+}
