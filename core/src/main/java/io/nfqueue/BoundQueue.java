@@ -93,7 +93,8 @@ public final class BoundQueue implements AutoCloseable {
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile long lastExpiryNanos;
-    private volatile Runnable resolutionListener;
+    private volatile ResolutionListener resolutionListener;
+    private volatile int maxLength;
 
     private final LongAdder received = new LongAdder();
     private final LongAdder verdictsSent = new LongAdder();
@@ -200,6 +201,7 @@ public final class BoundQueue implements AutoCloseable {
             default:
                 mode = k.copyPacket;
         }
+        maxLength = options.maxLength();
         int rc = transport.configure(options.queueNumber(), k.cmdBind, mode, options.copyRange(),
                 options.maxLength(), flags, mask, true);
         if (rc < 0) {
@@ -214,6 +216,11 @@ public final class BoundQueue implements AutoCloseable {
 
     public QueueOptions options() {
         return options;
+    }
+
+    /** The max-length last configured for this queue in the kernel. */
+    public int maxLength() {
+        return maxLength;
     }
 
     public int queueNumber() {
@@ -344,13 +351,15 @@ public final class BoundQueue implements AutoCloseable {
             }
         } catch (RuntimeException | Error e) {
             // The packet in hand and those the consumer never saw must not wait forever.
+            int n = 0;
             for (int j = i; j < count; j++) {
                 Packet p = batch[j];
                 batch[j] = null;
-                if (!p.isResolved()) {
-                    resolve(p, options.defaultVerdict(), DefaultVerdictCause.HANDLER_ERROR);
+                if (p != null && resolve(p, options.defaultVerdict(), DefaultVerdictCause.HANDLER_ERROR, false)) {
+                    n++;
                 }
             }
+            logBurst(n, DefaultVerdictCause.HANDLER_ERROR);
             throw e;
         } finally {
             dispatching = null;
@@ -377,6 +386,11 @@ public final class BoundQueue implements AutoCloseable {
      * for the program's own verdicts.
      */
     boolean resolve(Packet p, Verdict verdict, DefaultVerdictCause cause) {
+        return resolve(p, verdict, cause, true);
+    }
+
+    /** {@code logSingle}: false when the caller logs a whole burst itself. */
+    private boolean resolve(Packet p, Verdict verdict, DefaultVerdictCause cause, boolean logSingle) {
         submitters.incrementAndGet();
         try {
             if (!p.claim(verdict, cause)) {
@@ -385,7 +399,9 @@ public final class BoundQueue implements AutoCloseable {
             unresolved.remove(p.id(), p);
             if (cause != null) {
                 defaults.incrementAndGet(cause.ordinal());
-                defaultLog.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
+                if (logSingle) {
+                    defaultLog.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
+                }
             }
             pending.offer(p);
         } finally {
@@ -394,18 +410,22 @@ public final class BoundQueue implements AutoCloseable {
         if (Thread.currentThread() != dispatching) {
             flush();
         }
-        Runnable listener = resolutionListener;
+        ResolutionListener listener = resolutionListener;
         if (listener != null) {
-            listener.run();
+            try {
+                listener.resolved(p, verdict, cause);
+            } catch (RuntimeException e) {
+                errorLog.record(1, "resolution listener failures, last: " + e);
+            }
         }
         return true;
     }
 
     /**
-     * Runs {@code listener} after each verdict, on the thread that gave it: an adapter that
-     * stopped reading at its in-flight limit uses it to resume. Keep it short and non-blocking.
+     * Calls {@code listener} after each verdict, on the thread that gave it: an adapter that
+     * stopped reading at its in-flight limit uses it to resume. One listener; null removes it.
      */
-    public void onResolution(Runnable listener) {
+    public void onResolution(ResolutionListener listener) {
         this.resolutionListener = listener;
     }
 
@@ -425,11 +445,16 @@ public final class BoundQueue implements AutoCloseable {
     public int resolveAllWithDefault(DefaultVerdictCause cause) {
         int n = 0;
         for (Packet p : unresolved.values()) {
-            if (resolve(p, options.defaultVerdict(), cause)) {
+            if (resolve(p, options.defaultVerdict(), cause, false)) {
                 n++;
             }
         }
+        logBurst(n, cause);
         return n;
+    }
+
+    private void logBurst(int n, DefaultVerdictCause cause) {
+        defaultLog.burst(n, "unresolved packets got the default verdict " + options.defaultVerdict() + " because of " + cause);
     }
 
     /** Sends the verdicts given so far, unless another thread is sending them right now. */
@@ -531,6 +556,7 @@ public final class BoundQueue implements AutoCloseable {
             if (rc < 0) {
                 throw ErrorMapper.map("set max length of " + name, -rc);
             }
+            maxLength = packets;
         } finally {
             sendLock.unlock();
         }
@@ -555,10 +581,12 @@ public final class BoundQueue implements AutoCloseable {
         lastExpiryNanos = now;
         int n = 0;
         for (Packet p : unresolved.values()) {
-            if (now - p.receivedNanos() >= limit && resolve(p, options.defaultVerdict(), DefaultVerdictCause.TIMEOUT)) {
+            if (now - p.receivedNanos() >= limit
+                    && resolve(p, options.defaultVerdict(), DefaultVerdictCause.TIMEOUT, false)) {
                 n++;
             }
         }
+        logBurst(n, DefaultVerdictCause.TIMEOUT);
         return n;
     }
 

@@ -41,6 +41,7 @@ public final class PacketReceiver {
     private final ReceiverOptions options;
     private final Function<QueueOptions, BoundQueue> binder;
     private final AtomicBoolean active = new AtomicBoolean();
+    private volatile io.nfqueue.ResolutionListener listener;
     /** The queues of the current (or, once it ended, the last) subscription, by queue number. */
     private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> lastQueues =
             new java.util.concurrent.ConcurrentSkipListMap<>();
@@ -114,6 +115,19 @@ public final class PacketReceiver {
         return all;
     }
 
+    /**
+     * Observes every verdict of later subscriptions (metrics); set it before subscribing.
+     * Internal hook used by {@link ReceiverMetrics}.
+     */
+    public void onResolution(io.nfqueue.ResolutionListener listener) {
+        this.listener = listener;
+    }
+
+    /** The queues of the current or last subscription (for metrics). */
+    List<BoundQueue> boundQueues() {
+        return new ArrayList<>(lastQueues.values());
+    }
+
     private void bound(List<BoundQueue> queues) {
         for (BoundQueue q : queues) {
             lastQueues.put(q.queueNumber(), q);
@@ -164,7 +178,8 @@ public final class PacketReceiver {
                         + "a queue has one owner: cancel the first subscription or share it (Flux.share())"));
                 return;
             }
-            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> active.set(false));
+            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> active.set(false),
+                    owner.listener);
         }
     }
 }

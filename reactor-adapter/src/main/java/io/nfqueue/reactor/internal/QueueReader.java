@@ -27,6 +27,7 @@ final class QueueReader implements Runnable {
     private final Scheduler.Worker handoff;
     private volatile Thread thread;
     private volatile boolean parked;
+    private final io.nfqueue.ResolutionListener extraListener;
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
                 Scheduler.Worker handoff) {
@@ -38,6 +39,7 @@ final class QueueReader implements Runnable {
         this.handoff = handoff;
         // A verdict that frees capacity wakes a reader parked at its in-flight limit.
         queue.onResolution(this::onResolution);
+        this.extraListener = parent.resolutionListener();
     }
 
     BoundQueue queue() {
@@ -59,9 +61,12 @@ final class QueueReader implements Runnable {
         }
     }
 
-    private void onResolution() {
+    private void onResolution(Packet p, io.nfqueue.Verdict v, io.nfqueue.DefaultVerdictCause cause) {
         if (parked) {
             wake();
+        }
+        if (extraListener != null) {
+            extraListener.resolved(p, v, cause);
         }
     }
 

@@ -30,10 +30,17 @@ public final class ReceiverSubscription implements Subscription {
     private final ReentrantLock emitLock = new ReentrantLock();
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final Runnable onTerminate;
+    private final io.nfqueue.ResolutionListener listener;
 
-    private ReceiverSubscription(CoreSubscriber<? super Packet> actual, Runnable onTerminate) {
+    private ReceiverSubscription(CoreSubscriber<? super Packet> actual, Runnable onTerminate,
+                                 io.nfqueue.ResolutionListener listener) {
         this.actual = actual;
         this.onTerminate = onTerminate;
+        this.listener = listener;
+    }
+
+    io.nfqueue.ResolutionListener resolutionListener() {
+        return listener;
     }
 
     /**
@@ -43,8 +50,9 @@ public final class ReceiverSubscription implements Subscription {
      */
     public static void subscribe(CoreSubscriber<? super Packet> actual, ReceiverOptions options,
                                  Function<io.nfqueue.QueueOptions, BoundQueue> binder,
-                                 java.util.function.Consumer<List<BoundQueue>> onBound, Runnable onTerminate) {
-        ReceiverSubscription s = new ReceiverSubscription(actual, onTerminate);
+                                 java.util.function.Consumer<List<BoundQueue>> onBound, Runnable onTerminate,
+                                 io.nfqueue.ResolutionListener listener) {
+        ReceiverSubscription s = new ReceiverSubscription(actual, onTerminate, listener);
         try {
             for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
                 io.nfqueue.QueueOptions qo = options.queueOptionsFor(q);
