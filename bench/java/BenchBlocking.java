@@ -1,0 +1,46 @@
+import io.nfqueue.NetfilterQueue;
+import io.nfqueue.Packet;
+import io.nfqueue.QueueOptions;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Consumer (c) of bench/run: the blocking API, as a user writes it.
+ *
+ * <pre>java -cp nfqueue-samples.jar:classes BenchBlocking QUEUE NETNS_PATH</pre>
+ *
+ * Binds QUEUE inside the namespace at NETNS_PATH (QueueOptions.networkNamespace: the JVM itself
+ * stays where it is) with the library's defaults, prints "BOUND queue=N", then runs
+ * {@code queue.run(Packet::accept)} on the main thread until SIGTERM, which closes the queue
+ * from a shutdown hook; the library's counters then go to stderr.
+ */
+public final class BenchBlocking {
+    public static void main(String[] args) throws Exception {
+        if (args.length != 2) {
+            System.err.println("usage: BenchBlocking QUEUE NETNS_PATH");
+            System.exit(2);
+        }
+        int number = Integer.parseInt(args[0]);
+        QueueOptions options = QueueOptions.queue(number).networkNamespace(Path.of(args[1]));
+        NetfilterQueue queue = NetfilterQueue.open(options);
+        CountDownLatch finished = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            queue.close();
+            try {
+                finished.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.err.println("BenchBlocking: " + queue.counters());
+        }, "bench-shutdown"));
+        System.out.println("BOUND queue=" + number);
+        System.out.flush();
+        try {
+            queue.run(Packet::accept);
+        } finally {
+            finished.countDown();
+        }
+    }
+}

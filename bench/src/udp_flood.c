@@ -1,0 +1,187 @@
+/*
+ * udp_flood: the closed-loop sender of bench/run.
+ *
+ * Sends COUNT UDP datagrams of LEN payload bytes to DST:PORT as fast as the kernel lets it,
+ * with blocking sendmmsg() calls on one thread. "Closed loop" comes from the kernel: a queued
+ * packet stays charged to the sending socket's send buffer (sk_wmem_alloc) until its verdict
+ * is given and loopback_xmit() orphans it on the way to the sink, so once SO_SNDBUF worth of
+ * datagrams wait in the NFQUEUE the sender blocks in sendmmsg() until the consumer gives
+ * verdicts. The number in flight is thus bounded by the send buffer (a few hundred small
+ * datagrams with the default 212 992 bytes), well under the queue's max-length (1024), so the
+ * queue never overflows and nothing is lost: the consumer's speed paces the sender.
+ *
+ * With several -s sources, one connected socket per source address is used in turn (one
+ * sendmmsg batch each), still on one thread: the offered load is the same as with one source;
+ * the addresses differ so that an iptables --queue-balance rule (which hashes addresses, not
+ * ports) spreads the traffic over its queues.
+ *
+ * Every wait is bounded: SO_SNDTIMEO makes a blocked send return, and the whole run stops at
+ * the -t deadline. Output (stdout, one line, key=value):
+ *   sent=N errors=E stalls=S start_ns=T0 end_ns=T1
+ * with CLOCK_MONOTONIC timestamps (comparable with udp_sink's).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SOURCES 8
+#define MAX_BATCH 256
+#define MAX_PAYLOAD 65507
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(const char *argv0)
+{
+    fprintf(stderr,
+            "usage: %s -p PORT -n COUNT [-d DST] [-l LEN] [-s SRC]... [-b BATCH] [-w SNDBUF] [-t SECONDS]\n"
+            "  -d DST     destination IPv4 address (default 127.0.0.1)\n"
+            "  -p PORT    destination UDP port\n"
+            "  -n COUNT   datagrams to send\n"
+            "  -l LEN     payload bytes (default 64)\n"
+            "  -s SRC     source address to bind; repeat for several sockets used in turn\n"
+            "  -b BATCH   datagrams per sendmmsg (default 32, at most %d)\n"
+            "  -w SNDBUF  SO_SNDBUF bytes (default: the system's, 212992 here)\n"
+            "  -t SECONDS give up after this long (default 120)\n",
+            argv0, MAX_BATCH);
+    exit(2);
+}
+
+static long parse_long(const char *s, const char *what, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "udp_flood: bad %s '%s' (%ld..%ld)\n", what, s, min, max);
+        exit(2);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dst = "127.0.0.1";
+    const char *sources[MAX_SOURCES];
+    int nsources = 0;
+    long port = -1, count = -1, len = 64, batch = 32, sndbuf = 0, timeout = 120;
+    int opt;
+    while ((opt = getopt(argc, argv, "d:p:n:l:s:b:w:t:")) != -1) {
+        switch (opt) {
+        case 'd': dst = optarg; break;
+        case 'p': port = parse_long(optarg, "port", 1, 65535); break;
+        case 'n': count = parse_long(optarg, "count", 1, 1000000000L); break;
+        case 'l': len = parse_long(optarg, "length", 0, MAX_PAYLOAD); break;
+        case 's':
+            if (nsources == MAX_SOURCES) {
+                fprintf(stderr, "udp_flood: at most %d sources\n", MAX_SOURCES);
+                return 2;
+            }
+            sources[nsources++] = optarg;
+            break;
+        case 'b': batch = parse_long(optarg, "batch", 1, MAX_BATCH); break;
+        case 'w': sndbuf = parse_long(optarg, "sndbuf", 0, 1L << 30); break;
+        case 't': timeout = parse_long(optarg, "timeout", 1, 86400); break;
+        default: usage(argv[0]);
+        }
+    }
+    if (port < 0 || count < 0 || optind != argc)
+        usage(argv[0]);
+
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) {
+        fprintf(stderr, "udp_flood: bad destination '%s'\n", dst);
+        return 2;
+    }
+    int nsock = nsources > 0 ? nsources : 1;
+    int fds[MAX_SOURCES];
+    for (int i = 0; i < nsock; i++) {
+        fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fds[i] < 0) {
+            perror("udp_flood: socket");
+            return 1;
+        }
+        /* A blocked send wakes at least every 200 ms so the deadline is noticed. */
+        struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+        setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (sndbuf > 0 && setsockopt(fds[i], SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0 &&
+            setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0) {
+            perror("udp_flood: SO_SNDBUF");
+            return 1;
+        }
+        if (nsources > 0) {
+            struct sockaddr_in from = {.sin_family = AF_INET};
+            if (inet_pton(AF_INET, sources[i], &from.sin_addr) != 1) {
+                fprintf(stderr, "udp_flood: bad source '%s'\n", sources[i]);
+                return 2;
+            }
+            if (bind(fds[i], (struct sockaddr *)&from, sizeof(from)) < 0) {
+                fprintf(stderr, "udp_flood: bind %s: %s\n", sources[i], strerror(errno));
+                return 1;
+            }
+        }
+        if (connect(fds[i], (struct sockaddr *)&to, sizeof(to)) < 0) {
+            perror("udp_flood: connect");
+            return 1;
+        }
+    }
+
+    static unsigned char payload[MAX_PAYLOAD];
+    for (long i = 0; i < len; i++)
+        payload[i] = (unsigned char)('a' + i % 26);
+    struct iovec iov = {.iov_base = payload, .iov_len = (size_t)len};
+    struct mmsghdr msgs[MAX_BATCH];
+    memset(msgs, 0, sizeof(msgs));
+    for (int i = 0; i < MAX_BATCH; i++) {
+        msgs[i].msg_hdr.msg_iov = &iov;
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+
+    long sent = 0, errors = 0, stalls = 0;
+    int last_errno = 0;
+    uint64_t start = now_ns();
+    uint64_t deadline = start + (uint64_t)timeout * 1000000000ull;
+    int which = 0;
+    while (sent < count) {
+        unsigned int n = (unsigned int)(count - sent < batch ? count - sent : batch);
+        int r = sendmmsg(fds[which], msgs, n, 0);
+        if (r > 0) {
+            sent += r;
+            which = (which + 1) % nsock;
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            stalls++; /* blocked for 200 ms: the consumer gave no verdict meanwhile */
+        } else if (r < 0 && errno != EINTR) {
+            /* The first datagram of the batch failed: counted as lost, as the kernel said so. */
+            errors++;
+            last_errno = errno;
+            sent++;
+        }
+        if (now_ns() > deadline) {
+            fprintf(stderr, "udp_flood: deadline of %ld s reached after %ld datagrams\n", timeout, sent);
+            break;
+        }
+    }
+    uint64_t end = now_ns();
+    printf("sent=%ld errors=%ld stalls=%ld start_ns=%llu end_ns=%llu\n", sent - errors, errors, stalls,
+           (unsigned long long)start, (unsigned long long)end);
+    if (errors > 0)
+        fprintf(stderr, "udp_flood: %ld send errors, last: %s\n", errors, strerror(last_errno));
+    for (int i = 0; i < nsock; i++)
+        close(fds[i]);
+    return sent < count ? 1 : 0;
+}

@@ -1,0 +1,148 @@
+/*
+ * udp_sink: counts the datagrams that came through the queue.
+ *
+ * Binds ADDR:PORT with a large receive buffer (SO_RCVBUFFORCE, so a burst of verdicts never
+ * overflows it), prints "READY" once bound, then reads with recvmmsg until it has EXPECT
+ * datagrams, or nothing arrived for IDLE ms after the first one, or nothing at all arrived
+ * within FIRST ms, or the total deadline passes. Every wait is bounded (SO_RCVTIMEO).
+ * Output (stdout, last line, key=value):
+ *   received=N bytes=B first_ns=T0 last_ns=T1 complete=0|1
+ * with CLOCK_MONOTONIC timestamps (comparable with udp_flood's).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 256
+#define SLOT 65536
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static long parse_long(const char *s, const char *what, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "udp_sink: bad %s '%s' (%ld..%ld)\n", what, s, min, max);
+        exit(2);
+    }
+    return v;
+}
+
+static void usage(const char *argv0)
+{
+    fprintf(stderr,
+            "usage: %s -p PORT -n EXPECT [-a ADDR] [-r RCVBUF] [-i IDLE_MS] [-f FIRST_MS] [-t SECONDS]\n"
+            "  -a ADDR     address to bind (default 0.0.0.0)\n"
+            "  -r RCVBUF   receive buffer bytes, forced (default 64 MiB)\n"
+            "  -i IDLE_MS  stop when nothing arrived for this long after the first datagram (default 3000)\n"
+            "  -f FIRST_MS stop when the first datagram does not come within this (default 60000)\n"
+            "  -t SECONDS  stop after this long in any case (default 300)\n",
+            argv0);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *addr = "0.0.0.0";
+    long port = -1, expect = -1, rcvbuf = 64L << 20, idle_ms = 3000, first_ms = 60000, total_s = 300;
+    int opt;
+    while ((opt = getopt(argc, argv, "a:p:n:r:i:f:t:")) != -1) {
+        switch (opt) {
+        case 'a': addr = optarg; break;
+        case 'p': port = parse_long(optarg, "port", 1, 65535); break;
+        case 'n': expect = parse_long(optarg, "count", 1, 1000000000L); break;
+        case 'r': rcvbuf = parse_long(optarg, "rcvbuf", 65536, 1L << 30); break;
+        case 'i': idle_ms = parse_long(optarg, "idle", 1, 3600000); break;
+        case 'f': first_ms = parse_long(optarg, "first", 1, 3600000); break;
+        case 't': total_s = parse_long(optarg, "timeout", 1, 86400); break;
+        default: usage(argv[0]);
+        }
+    }
+    if (port < 0 || expect < 0 || optind != argc)
+        usage(argv[0]);
+
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        perror("udp_sink: socket");
+        return 1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    int size = (int)rcvbuf;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0) {
+        perror("udp_sink: SO_RCVBUF");
+        return 1;
+    }
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, addr, &me.sin_addr) != 1) {
+        fprintf(stderr, "udp_sink: bad address '%s'\n", addr);
+        return 2;
+    }
+    if (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
+        fprintf(stderr, "udp_sink: bind %s:%ld: %s\n", addr, port, strerror(errno));
+        return 1;
+    }
+
+    static unsigned char bufs[BATCH][SLOT];
+    struct iovec iovs[BATCH];
+    struct mmsghdr msgs[BATCH];
+    memset(msgs, 0, sizeof(msgs));
+    for (int i = 0; i < BATCH; i++) {
+        iovs[i].iov_base = bufs[i];
+        iovs[i].iov_len = SLOT;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+
+    printf("READY\n");
+    fflush(stdout);
+
+    long received = 0;
+    unsigned long long bytes = 0;
+    uint64_t start = now_ns(), first = 0, last = 0;
+    uint64_t deadline = start + (uint64_t)total_s * 1000000000ull;
+    while (received < expect) {
+        int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+        uint64_t t = now_ns();
+        if (n > 0) {
+            if (received == 0)
+                first = t;
+            last = t;
+            received += n;
+            for (int i = 0; i < n; i++)
+                bytes += msgs[i].msg_len;
+        } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            perror("udp_sink: recvmmsg");
+            break;
+        }
+        if (t > deadline)
+            break;
+        if (received == 0 && t - start > (uint64_t)first_ms * 1000000ull)
+            break;
+        if (received > 0 && t - last > (uint64_t)idle_ms * 1000000ull)
+            break;
+    }
+    printf("received=%ld bytes=%llu first_ns=%llu last_ns=%llu complete=%d\n", received, bytes,
+           (unsigned long long)first, (unsigned long long)last, received >= expect ? 1 : 0);
+    close(fd);
+    return received >= expect ? 0 : 1;
+}
