@@ -17,8 +17,8 @@
  *
  * Every wait is bounded: SO_SNDTIMEO makes a blocked send return, and the whole run stops at
  * the -t deadline. Output (stdout, one line, key=value):
- *   sent=N errors=E stalls=S start_ns=T0 end_ns=T1
- * with CLOCK_MONOTONIC timestamps (comparable with udp_sink's).
+ *   sent=N errors=E stalls=S start_ns=T0 end_ns=T1 cpu_us=C
+ * with CLOCK_MONOTONIC timestamps (comparable with udp_sink's) and the sender's own CPU time.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -36,6 +37,15 @@
 #define MAX_SOURCES 8
 #define MAX_BATCH 256
 #define MAX_PAYLOAD 65507
+
+/* CPU time (user + system) this process used so far, in microseconds. */
+static unsigned long long cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ull +
+           (unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
 
 static uint64_t now_ns(void)
 {
@@ -177,8 +187,8 @@ int main(int argc, char **argv)
         }
     }
     uint64_t end = now_ns();
-    printf("sent=%ld errors=%ld stalls=%ld start_ns=%llu end_ns=%llu\n", sent - errors, errors, stalls,
-           (unsigned long long)start, (unsigned long long)end);
+    printf("sent=%ld errors=%ld stalls=%ld start_ns=%llu end_ns=%llu cpu_us=%llu\n", sent - errors, errors, stalls,
+           (unsigned long long)start, (unsigned long long)end, cpu_us());
     if (errors > 0)
         fprintf(stderr, "udp_flood: %ld send errors, last: %s\n", errors, strerror(last_errno));
     for (int i = 0; i < nsock; i++)

@@ -6,8 +6,8 @@
  * datagrams, or nothing arrived for IDLE ms after the first one, or nothing at all arrived
  * within FIRST ms, or the total deadline passes. Every wait is bounded (SO_RCVTIMEO).
  * Output (stdout, last line, key=value):
- *   received=N bytes=B first_ns=T0 last_ns=T1 complete=0|1
- * with CLOCK_MONOTONIC timestamps (comparable with udp_flood's).
+ *   received=N bytes=B first_ns=T0 last_ns=T1 complete=0|1 cpu_us=C
+ * with CLOCK_MONOTONIC timestamps (comparable with udp_flood's) and the sink's own CPU time.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -24,6 +25,15 @@
 
 #define BATCH 256
 #define SLOT 65536
+
+/* CPU time (user + system) this process used so far, in microseconds. */
+static unsigned long long cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ull +
+           (unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
 
 static uint64_t now_ns(void)
 {
@@ -141,8 +151,8 @@ int main(int argc, char **argv)
         if (received > 0 && t - last > (uint64_t)idle_ms * 1000000ull)
             break;
     }
-    printf("received=%ld bytes=%llu first_ns=%llu last_ns=%llu complete=%d\n", received, bytes,
-           (unsigned long long)first, (unsigned long long)last, received >= expect ? 1 : 0);
+    printf("received=%ld bytes=%llu first_ns=%llu last_ns=%llu complete=%d cpu_us=%llu\n", received, bytes,
+           (unsigned long long)first, (unsigned long long)last, received >= expect ? 1 : 0, cpu_us());
     close(fd);
     return received >= expect ? 0 : 1;
 }
