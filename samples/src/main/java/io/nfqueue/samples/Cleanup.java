@@ -13,19 +13,29 @@ final class Cleanup implements AutoCloseable {
     private final Deque<Action> actions = new ArrayDeque<>();
     private final PrintStream err;
     private final Thread hook;
+    private volatile boolean stopping;
 
     private record Action(String what, Runnable undo) {
     }
 
     Cleanup(PrintStream err) {
         this.err = err;
-        this.hook = new Thread(this::runAll, "nfq-demo-cleanup");
+        this.hook = new Thread(() -> {
+            stopping = true;
+            err.println("stopping: cleaning up");
+            runAll();
+        }, "nfq-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
     /** Registers {@code undo}, described by {@code what} (e.g. "delete namespace nfq-demo-1"). */
     synchronized void add(String what, Runnable undo) {
         actions.push(new Action(what, undo));
+    }
+
+    /** True once the JVM is shutting down (Ctrl-C, SIGTERM) and the hook has started. */
+    boolean stopping() {
+        return stopping;
     }
 
     private synchronized void runAll() {

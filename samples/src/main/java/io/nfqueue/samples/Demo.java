@@ -67,16 +67,16 @@ public final class Demo {
 
             Verdicts verdicts = new Verdicts(out);
             long end = System.nanoTime() + duration.plus(GRACE).toNanos();
-            while (traffic.isAlive() && System.nanoTime() < end) {
+            while (traffic.isAlive() && System.nanoTime() < end && !cleanup.stopping()) {
                 queue.poll(verdicts, SLICE);
             }
             boolean finished = !traffic.isAlive();
             traffic.close();
             traffic.awaitOutput(2000);
-            if (!finished) {
+            if (!finished && !cleanup.stopping()) {
                 out.println("the traffic generator did not finish in time; stopped it");
             }
-            QueueStats kernel = queue.stats();
+            QueueStats kernel = cleanup.stopping() ? null : kernelStats(queue);
             queue.close();
             summary = new DemoSummary(verdicts.seen, verdicts.accepted, verdicts.dropped, traffic.sent(),
                     traffic.arrived(), kernel, name);
@@ -84,6 +84,15 @@ public final class Demo {
         out.println(summary.describe());
         out.println("removed network namespace " + name);
         return summary;
+    }
+
+    /** The kernel's line for the queue; null if the queue is already gone (Ctrl-C). */
+    private static QueueStats kernelStats(NetfilterQueue queue) {
+        try {
+            return queue.stats();
+        } catch (IllegalStateException e) {
+            return null;
+        }
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -59,7 +59,10 @@ public final class Main {
             err.println("error: " + e.getMessage());
             err.println("run with --help for usage");
             return 2;
-        } catch (Privileges.MissingRootException | NfQueueException e) {
+        } catch (Privileges.MissingRootException e) {
+            err.println(e.getMessage());
+            return 1;
+        } catch (NfQueueException e) {
             err.println(command + ": " + e.getMessage());
             return 1;
         } catch (IllegalArgumentException | IllegalStateException e) {

@@ -31,9 +31,10 @@ final class PrintCommand {
             Privileges.require("print", "CAP_NET_ADMIN, to bind a queue", Privileges.CAP_NET_ADMIN);
         }
         long[] seen = {0};
-        try (NetfilterQueue queue = NetfilterQueue.open(options)) {
-            Thread onCtrlC = new Thread(queue::close, "nfq-print-close");
-            Runtime.getRuntime().addShutdownHook(onCtrlC);
+        NetfilterQueue queue = NetfilterQueue.open(options);
+        Thread onCtrlC = new Thread(queue::close, "nfq-print-close");
+        Runtime.getRuntime().addShutdownHook(onCtrlC);
+        try {
             out.println("bound queue " + queueNumber + (netns == null ? "" : " in " + netns)
                     + "; printing packets" + (count == Long.MAX_VALUE ? " until Ctrl-C" : " (" + count + ")"));
             queue.run(packet -> {
@@ -46,10 +47,12 @@ final class PrintCommand {
                     queue.close();
                 }
             });
+        } finally {
+            queue.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(onCtrlC);
             } catch (IllegalStateException e) {
-                // Shutting down: the hook closes the queue.
+                // Shutting down (Ctrl-C): the hook closes the queue.
             }
         }
         out.println(seen[0] + " packets printed");
