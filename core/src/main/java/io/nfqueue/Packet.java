@@ -58,6 +58,8 @@ public final class Packet {
     /** Set once, by the thread that won the state change, before the packet is queued to send. */
     private Verdict verdict;
     private DefaultVerdictCause defaultCause;
+    /** Its verdict went into a send: touched only by the thread holding the queue's send lock. */
+    boolean sent;
 
     Packet(BoundQueue owner, int id, int queueNumber, int hwProtocol, Hook hook, int mark, Instant timestamp,
            int inDevice, int outDevice, int physInDevice, int physOutDevice, byte[] hwAddress, OptionalInt uid,

@@ -21,8 +21,8 @@ final class MaxLengthControl {
         this.current = initial;
     }
 
-    /** The new max-length to configure, or -1 to leave it. */
-    int update(long outstandingDemand, int unresolved) {
+    /** The new max-length to configure, or -1 to leave it. Called by the reader and by request(). */
+    synchronized int update(long outstandingDemand, int unresolved) {
         long target = outstandingDemand == Long.MAX_VALUE ? max : clamp(outstandingDemand + unresolved);
         if (target > current || target + hysteresis < current) {
             int next = clamp(target + hysteresis / 2);
@@ -34,7 +34,7 @@ final class MaxLengthControl {
         return -1;
     }
 
-    int current() {
+    synchronized int current() {
         return current;
     }
 

@@ -84,6 +84,7 @@ public final class ReceiverSubscription implements Subscription {
         }
         demand.add(n);
         for (QueueReader r : readers) {
+            r.followDemand();
             r.wake();
         }
     }
