@@ -15,17 +15,11 @@ import java.util.concurrent.CountDownLatch;
  * {@code PacketReceiver.create(ReceiverOptions.queues(first, last)...).receive().subscribe(Packet::accept)}
  * with the library's defaults; {@code handoff} adds {@code .handoff(Schedulers.single())} (packets
  * emitted on a Reactor worker, one hand-off per receive batch). The queues are bound inside the
- * namespace at NETNS_PATH. Prints "BOUND queue=..." once subscribed (binding happens inside
- * subscribe()), runs until SIGTERM (dispose from a shutdown hook), then prints the library's
+ * namespace at NETNS_PATH. Prints "BOUND queue=..." once subscribed (binding, and the kernel
+ * max-length following the unbounded demand, happen inside subscribe()), runs until SIGTERM (dispose from a shutdown hook), then prints the library's
  * counters to stderr.
  */
 public final class BenchFlux {
-    /**
-     * The receiver binds with max-length at its lower bound and its reader thread raises it to
-     * the upper bound once it sees unbounded demand; give it that moment before traffic starts.
-     */
-    private static final long SETTLE_MILLIS = 200;
-
     public static void main(String[] args) throws Exception {
         if (args.length != 4 || !(args[0].equals("emit") || args[0].equals("handoff"))) {
             System.err.println("usage: BenchFlux emit|handoff FIRST_QUEUE LAST_QUEUE NETNS_PATH");
@@ -52,7 +46,6 @@ public final class BenchFlux {
             System.err.println("BenchFlux: " + receiver.counters());
             stop.countDown();
         }, "bench-shutdown"));
-        Thread.sleep(SETTLE_MILLIS);
         System.out.println("BOUND queue=" + (first == last ? String.valueOf(first) : first + ".." + last));
         System.out.flush();
         stop.await();
