@@ -15,14 +15,25 @@
  * the addresses differ so that an iptables --queue-balance rule (which hashes addresses, not
  * ports) spreads the traffic over its queues.
  *
+ * The sink is outside that loop: a packet stops counting against the send buffer when it leaves
+ * for the sink's socket. So that a sink kept off the CPU by other load cannot overflow its
+ * socket buffer, -P FILE (shared with udp_sink -P) adds a second loop: at most WINDOW
+ * datagrams sent and not yet read by the sink (default 768, below the loopback backlog of
+ * 1000 too). When the sink keeps up, the window never closes and only the first loop paces.
+ *
  * Every wait is bounded: SO_SNDTIMEO makes a blocked send return, and the whole run stops at
  * the -t deadline. Output (stdout, one line, key=value):
- *   sent=N errors=E stalls=S start_ns=T0 end_ns=T1 cpu_us=C
+ *   sent=N errors=E stalls=S window_waits=W start_ns=T0 end_ns=T1 cpu_us=C
  * with CLOCK_MONOTONIC timestamps (comparable with udp_sink's) and the sender's own CPU time.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +48,29 @@
 #define MAX_SOURCES 8
 #define MAX_BATCH 256
 #define MAX_PAYLOAD 65507
+
+/* Shared with udp_sink (same layout there): the sink's count, and whether a sender sleeps on it. */
+struct progress {
+    _Atomic uint32_t received;
+    _Atomic uint32_t waiting;
+};
+
+/* Opens the sink's progress file (the sink creates it before it prints READY). */
+static struct progress *open_progress(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "udp_flood: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    void *p = mmap(NULL, sizeof(struct progress), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "udp_flood: mmap %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    return p;
+}
 
 /* CPU time (user + system) this process used so far, in microseconds. */
 static unsigned long long cpu_us(void)
@@ -58,6 +92,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s -p PORT -n COUNT [-d DST] [-l LEN] [-s SRC]... [-b BATCH] [-w SNDBUF] [-t SECONDS]\n"
+            "          [-P FILE [-W WINDOW]]\n"
             "  -d DST     destination IPv4 address (default 127.0.0.1)\n"
             "  -p PORT    destination UDP port\n"
             "  -n COUNT   datagrams to send\n"
@@ -65,7 +100,9 @@ static void usage(const char *argv0)
             "  -s SRC     source address to bind; repeat for several sockets used in turn\n"
             "  -b BATCH   datagrams per sendmmsg (default 32, at most %d)\n"
             "  -w SNDBUF  SO_SNDBUF bytes (default: the system's, 212992 here)\n"
-            "  -t SECONDS give up after this long (default 120)\n",
+            "  -t SECONDS give up after this long (default 120)\n"
+            "  -P FILE    the sink's progress file (udp_sink -P): keep at most WINDOW unread datagrams\n"
+            "  -W WINDOW  datagrams sent and not yet read by the sink (default 768)\n",
             argv0, MAX_BATCH);
     exit(2);
 }
@@ -87,9 +124,10 @@ int main(int argc, char **argv)
     const char *dst = "127.0.0.1";
     const char *sources[MAX_SOURCES];
     int nsources = 0;
-    long port = -1, count = -1, len = 64, batch = 32, sndbuf = 0, timeout = 120;
+    long port = -1, count = -1, len = 64, batch = 32, sndbuf = 0, timeout = 120, window = 768;
+    const char *progress_path = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "d:p:n:l:s:b:w:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "d:p:n:l:s:b:w:t:P:W:")) != -1) {
         switch (opt) {
         case 'd': dst = optarg; break;
         case 'p': port = parse_long(optarg, "port", 1, 65535); break;
@@ -105,11 +143,16 @@ int main(int argc, char **argv)
         case 'b': batch = parse_long(optarg, "batch", 1, MAX_BATCH); break;
         case 'w': sndbuf = parse_long(optarg, "sndbuf", 0, 1L << 30); break;
         case 't': timeout = parse_long(optarg, "timeout", 1, 86400); break;
+        case 'P': progress_path = optarg; break;
+        case 'W': window = parse_long(optarg, "window", 1, 1L << 30); break;
         default: usage(argv[0]);
         }
     }
     if (port < 0 || count < 0 || optind != argc)
         usage(argv[0]);
+    if (batch > window)
+        batch = window;
+    struct progress *progress = progress_path ? open_progress(progress_path) : NULL;
 
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) {
@@ -160,13 +203,32 @@ int main(int argc, char **argv)
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
 
-    long sent = 0, errors = 0, stalls = 0;
+    long sent = 0, errors = 0, stalls = 0, window_waits = 0;
     int last_errno = 0;
     uint64_t start = now_ns();
     uint64_t deadline = start + (uint64_t)timeout * 1000000000ull;
     int which = 0;
     while (sent < count) {
         unsigned int n = (unsigned int)(count - sent < batch ? count - sent : batch);
+        if (progress != NULL) {
+            uint32_t got = atomic_load(&progress->received);
+            if ((uint32_t)sent - got + n > (uint32_t)window) {
+                /* Window closed: sleep until the sink's count moves (at most 100 ms a time). */
+                window_waits++;
+                atomic_store(&progress->waiting, 1);
+                got = atomic_load(&progress->received);
+                if ((uint32_t)sent - got + n > (uint32_t)window) {
+                    struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000000};
+                    syscall(SYS_futex, &progress->received, FUTEX_WAIT, got, &ts, NULL, 0);
+                }
+                atomic_store(&progress->waiting, 0);
+                if (now_ns() > deadline) {
+                    fprintf(stderr, "udp_flood: deadline of %ld s reached after %ld datagrams\n", timeout, sent);
+                    break;
+                }
+                continue;
+            }
+        }
         int r = sendmmsg(fds[which], msgs, n, 0);
         if (r > 0) {
             sent += r;
@@ -187,8 +249,8 @@ int main(int argc, char **argv)
         }
     }
     uint64_t end = now_ns();
-    printf("sent=%ld errors=%ld stalls=%ld start_ns=%llu end_ns=%llu cpu_us=%llu\n", sent - errors, errors, stalls,
-           (unsigned long long)start, (unsigned long long)end, cpu_us());
+    printf("sent=%ld errors=%ld stalls=%ld window_waits=%ld start_ns=%llu end_ns=%llu cpu_us=%llu\n", sent - errors,
+           errors, stalls, window_waits, (unsigned long long)start, (unsigned long long)end, cpu_us());
     if (errors > 0)
         fprintf(stderr, "udp_flood: %ld send errors, last: %s\n", errors, strerror(last_errno));
     for (int i = 0; i < nsock; i++)

@@ -5,6 +5,11 @@
  * overflows it), prints "READY" once bound, then reads with recvmmsg until it has EXPECT
  * datagrams, or nothing arrived for IDLE ms after the first one, or nothing at all arrived
  * within FIRST ms, or the total deadline passes. Every wait is bounded (SO_RCVTIMEO).
+ *
+ * With -P FILE it publishes its count in FILE (created, zeroed, mapped shared) after every
+ * read, and wakes a sender waiting on it (futex): udp_flood -P FILE keeps at most a window of
+ * datagrams between its send and this read, so a sink that other load keeps off the CPU slows
+ * the sender down instead of overflowing its socket buffer.
  * Output (stdout, last line, key=value):
  *   received=N bytes=B first_ns=T0 last_ns=T1 complete=0|1 cpu_us=C
  * with CLOCK_MONOTONIC timestamps (comparable with udp_flood's) and the sink's own CPU time.
@@ -12,6 +17,11 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +35,28 @@
 
 #define BATCH 256
 #define SLOT 65536
+
+/* Shared with udp_flood (same layout there): the sink's count, and whether a sender sleeps on it. */
+struct progress {
+    _Atomic uint32_t received;
+    _Atomic uint32_t waiting;
+};
+
+static struct progress *open_progress(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || ftruncate(fd, (off_t)sizeof(struct progress)) < 0) {
+        fprintf(stderr, "udp_sink: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    void *p = mmap(NULL, sizeof(struct progress), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "udp_sink: mmap %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    return p;
+}
 
 /* CPU time (user + system) this process used so far, in microseconds. */
 static unsigned long long cpu_us(void)
@@ -57,12 +89,13 @@ static long parse_long(const char *s, const char *what, long min, long max)
 static void usage(const char *argv0)
 {
     fprintf(stderr,
-            "usage: %s -p PORT -n EXPECT [-a ADDR] [-r RCVBUF] [-i IDLE_MS] [-f FIRST_MS] [-t SECONDS]\n"
+            "usage: %s -p PORT -n EXPECT [-a ADDR] [-r RCVBUF] [-i IDLE_MS] [-f FIRST_MS] [-t SECONDS] [-P FILE]\n"
             "  -a ADDR     address to bind (default 0.0.0.0)\n"
             "  -r RCVBUF   receive buffer bytes, forced (default 64 MiB)\n"
             "  -i IDLE_MS  stop when nothing arrived for this long after the first datagram (default 3000)\n"
             "  -f FIRST_MS stop when the first datagram does not come within this (default 60000)\n"
-            "  -t SECONDS  stop after this long in any case (default 300)\n",
+            "  -t SECONDS  stop after this long in any case (default 300)\n"
+            "  -P FILE     publish the count in FILE for udp_flood -P (the sender's window)\n",
             argv0);
     exit(2);
 }
@@ -70,9 +103,10 @@ static void usage(const char *argv0)
 int main(int argc, char **argv)
 {
     const char *addr = "0.0.0.0";
+    const char *progress_path = NULL;
     long port = -1, expect = -1, rcvbuf = 64L << 20, idle_ms = 3000, first_ms = 60000, total_s = 300;
     int opt;
-    while ((opt = getopt(argc, argv, "a:p:n:r:i:f:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:n:r:i:f:t:P:")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = parse_long(optarg, "port", 1, 65535); break;
@@ -81,6 +115,7 @@ int main(int argc, char **argv)
         case 'i': idle_ms = parse_long(optarg, "idle", 1, 3600000); break;
         case 'f': first_ms = parse_long(optarg, "first", 1, 3600000); break;
         case 't': total_s = parse_long(optarg, "timeout", 1, 86400); break;
+        case 'P': progress_path = optarg; break;
         default: usage(argv[0]);
         }
     }
@@ -123,6 +158,8 @@ int main(int argc, char **argv)
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
 
+    struct progress *progress = progress_path ? open_progress(progress_path) : NULL;
+
     printf("READY\n");
     fflush(stdout);
 
@@ -140,6 +177,11 @@ int main(int argc, char **argv)
             received += n;
             for (int i = 0; i < n; i++)
                 bytes += msgs[i].msg_len;
+            if (progress != NULL) {
+                atomic_store(&progress->received, (uint32_t)received);
+                if (atomic_load(&progress->waiting))
+                    syscall(SYS_futex, &progress->received, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+            }
         } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             perror("udp_sink: recvmmsg");
             break;
