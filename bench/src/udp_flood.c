@@ -18,8 +18,8 @@
  * The sink is outside that loop: a packet stops counting against the send buffer when it leaves
  * for the sink's socket. So that a sink kept off the CPU by other load cannot overflow its
  * socket buffer, -P FILE (shared with udp_sink -P) adds a second loop: at most WINDOW
- * datagrams sent and not yet read by the sink (default 768, below the loopback backlog of
- * 1000 too). When the sink keeps up, the window never closes and only the first loop paces.
+ * datagrams sent and not yet read by the sink (default 4096, far below what the sink's
+ * buffer holds). When the sink keeps up, the window never closes and only the first loop paces.
  *
  * Every wait is bounded: SO_SNDTIMEO makes a blocked send return, and the whole run stops at
  * the -t deadline. Output (stdout, one line, key=value):
@@ -102,7 +102,7 @@ static void usage(const char *argv0)
             "  -w SNDBUF  SO_SNDBUF bytes (default: the system's, 212992 here)\n"
             "  -t SECONDS give up after this long (default 120)\n"
             "  -P FILE    the sink's progress file (udp_sink -P): keep at most WINDOW unread datagrams\n"
-            "  -W WINDOW  datagrams sent and not yet read by the sink (default 768)\n",
+            "  -W WINDOW  datagrams sent and not yet read by the sink (default 4096)\n",
             argv0, MAX_BATCH);
     exit(2);
 }
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
     const char *dst = "127.0.0.1";
     const char *sources[MAX_SOURCES];
     int nsources = 0;
-    long port = -1, count = -1, len = 64, batch = 32, sndbuf = 0, timeout = 120, window = 768;
+    long port = -1, count = -1, len = 64, batch = 32, sndbuf = 0, timeout = 120, window = 4096;
     const char *progress_path = NULL;
     int opt;
     while ((opt = getopt(argc, argv, "d:p:n:l:s:b:w:t:P:W:")) != -1) {
