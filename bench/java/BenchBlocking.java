@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>java -cp nfqueue-samples.jar:classes BenchBlocking QUEUE NETNS_PATH</pre>
  *
  * Binds QUEUE inside the namespace at NETNS_PATH (QueueOptions.networkNamespace: the JVM itself
- * stays where it is) with the library's defaults, prints "BOUND queue=N", then runs
+ * stays where it is) with the library's defaults (-Dbench.batchSize=N changes the receive batch,
+ * for experiments), prints "BOUND queue=N", then runs
  * {@code queue.run(Packet::accept)} on the main thread until SIGTERM, which closes the queue
  * from a shutdown hook; the library's counters then go to stderr.
  */
@@ -24,9 +25,16 @@ public final class BenchBlocking {
         }
         int number = Integer.parseInt(args[0]);
         QueueOptions options = QueueOptions.queue(number).networkNamespace(Path.of(args[1]));
+        Integer batch = Integer.getInteger("bench.batchSize");
+        if (batch != null) {
+            options = options.batchSize(batch); // an experiment; the benchmark uses the default
+        }
         NetfilterQueue queue = NetfilterQueue.open(options);
         CountDownLatch finished = new CountDownLatch(1);
+        long allocatedAtBind = BenchAlloc.allocatedBytes();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Before close: the counters of threads that end with it would be gone.
+            String allocation = BenchAlloc.perPacket(allocatedAtBind, queue.counters().received());
             queue.close();
             try {
                 finished.await(5, TimeUnit.SECONDS);
@@ -34,6 +42,7 @@ public final class BenchBlocking {
                 Thread.currentThread().interrupt();
             }
             System.err.println("BenchBlocking: " + queue.counters());
+            System.err.println("BenchBlocking: " + allocation);
         }, "bench-shutdown"));
         System.out.println("BOUND queue=" + number);
         System.out.flush();

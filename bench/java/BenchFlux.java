@@ -13,7 +13,8 @@ import java.util.concurrent.CountDownLatch;
  * <pre>java -cp nfqueue-samples.jar:classes BenchFlux emit|handoff FIRST_QUEUE LAST_QUEUE NETNS_PATH</pre>
  *
  * {@code PacketReceiver.create(ReceiverOptions.queues(first, last)...).receive().subscribe(Packet::accept)}
- * with the library's defaults; {@code handoff} adds {@code .handoff(Schedulers.single())} (packets
+ * with the library's defaults (-Dbench.batchSize=N changes the receive batch, for experiments);
+ * {@code handoff} adds {@code .handoff(Schedulers.single())} (packets
  * emitted on a Reactor worker, one hand-off per receive batch). The queues are bound inside the
  * namespace at NETNS_PATH. Prints "BOUND queue=..." once subscribed (binding, and the kernel
  * max-length following the unbounded demand, happen inside subscribe()), runs until SIGTERM (dispose from a shutdown hook), then prints the library's
@@ -28,13 +29,15 @@ public final class BenchFlux {
         int first = Integer.parseInt(args[1]);
         int last = Integer.parseInt(args[2]);
         Path netns = Path.of(args[3]);
+        Integer batch = Integer.getInteger("bench.batchSize");
         ReceiverOptions options = ReceiverOptions.queues(first, last)
-                .queueOptions(q -> q.networkNamespace(netns));
+                .queueOptions(q -> batch == null ? q.networkNamespace(netns) : q.networkNamespace(netns).batchSize(batch));
         if (args[0].equals("handoff")) {
             options = options.handoff(Schedulers.single());
         }
         PacketReceiver receiver = PacketReceiver.create(options);
         CountDownLatch stop = new CountDownLatch(1);
+        long allocatedAtStart = BenchAlloc.allocatedBytes();
         Disposable running = receiver.receive().subscribe(Packet::accept,
                 e -> {
                     System.err.println("BenchFlux: error: " + e);
@@ -42,8 +45,12 @@ public final class BenchFlux {
                     stop.countDown();
                 });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Before dispose: the counters of the receive threads, which end with it, would be gone.
+            long received = receiver.counters().stream().mapToLong(io.nfqueue.QueueCounters::received).sum();
+            String allocation = BenchAlloc.perPacket(allocatedAtStart, received);
             running.dispose();
             System.err.println("BenchFlux: " + receiver.counters());
+            System.err.println("BenchFlux: " + allocation);
             stop.countDown();
         }, "bench-shutdown"));
         System.out.println("BOUND queue=" + (first == last ? String.valueOf(first) : first + ".." + last));
