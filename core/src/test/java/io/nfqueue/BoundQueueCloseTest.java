@@ -135,7 +135,7 @@ class BoundQueueCloseTest {
         BoundQueue q = BoundQueue.open(QueueOptions.queue(Q), fake);
         fake.offerMany(1, 5, Q);
         List<Integer> seen = new ArrayList<>();
-        q.receive(p -> {
+        int handedOut = q.receive(p -> {
             seen.add(p.id());
             if (p.id() == 2) {
                 p.accept();
@@ -143,6 +143,7 @@ class BoundQueueCloseTest {
             }
         }, 16);
         assertEquals(List.of(1, 2), seen, "resolved packets are not handed out after close");
+        assertEquals(2, handedOut, "receive() returns the packets handed out, as documented");
         assertEquals(k.nfAccept, fake.lastVerdictFor(2).verdictCode());
         assertEquals("", fake.exactlyOnceProblems());
         assertEquals(-1, q.receive(p -> { }, 16));
