@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -537,6 +538,25 @@ class BoundQueueTest {
         p.accept();
         assertEquals(1, queue.counters().sendFailures());
         assertEquals(0, queue.counters().verdictsSent());
+    }
+
+    /**
+     * "Every packet gets exactly one verdict": a verdict whose send failed (sendto returned, say,
+     * ENOMEM) must still reach the kernel later, at the latest when the queue closes; otherwise
+     * the packet waits in the kernel until the unbind drops it, whatever the verdict was.
+     */
+    @Test
+    void verdictOfAFailedSendIsNotLost() {
+        open(QueueOptions.queue(Q));
+        fake.offerMany(1, 2, Q);
+        List<Packet> got = receiveAll(8);
+        fake.failSends(k.enomem);
+        got.get(0).accept();
+        fake.failSends(0);
+        got.get(1).accept();
+        queue.close();
+        assertEquals(Set.of(), fake.heldAtClose(), "packets whose verdict never reached the kernel");
+        assertEquals(k.nfAccept, fake.lastVerdictFor(1).verdictCode());
     }
 
     @Test
