@@ -200,6 +200,48 @@ class BoundQueueCloseTest {
         assertEquals("", fake.exactlyOnceProblems());
     }
 
+    /**
+     * Default verdicts are "logged once per burst": the log may sum them, but a burst of 50 at
+     * close must not be reported as 1 with the other 49 never logged at all.
+     */
+    @Test
+    void logOfABurstOfDefaultVerdictsAccountsForAllOfThemByClose() {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.nfqueue");
+        List<String> messages = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                messages.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            BoundQueue q = BoundQueue.open(QueueOptions.queue(Q).copyRange(64).batchSize(64), fake);
+            fake.offerMany(1, 50, Q);
+            receive(q, 64);
+            q.close();
+        } finally {
+            logger.removeHandler(capture);
+        }
+        long logged = 0;
+        java.util.regex.Pattern count = java.util.regex.Pattern.compile(": (\\d+) packets got the default verdict");
+        for (String m : messages) {
+            java.util.regex.Matcher matcher = count.matcher(m);
+            if (matcher.find()) {
+                logged += Long.parseLong(matcher.group(1));
+            }
+        }
+        assertEquals(50, logged, "default verdicts accounted for in the log: " + messages);
+    }
+
     @Test
     void expireOverdueGivesOldPacketsTheDefaultVerdict() throws Exception {
         BoundQueue q = BoundQueue.open(QueueOptions.queue(Q).verdictTimeout(Duration.ofMillis(100))
