@@ -232,7 +232,7 @@ class BoundQueueCloseTest {
             logger.removeHandler(capture);
         }
         long logged = 0;
-        java.util.regex.Pattern count = java.util.regex.Pattern.compile(": (\\d+) packets got the default verdict");
+        java.util.regex.Pattern count = java.util.regex.Pattern.compile("(\\d+) [a-z ]*packets got the default verdict");
         for (String m : messages) {
             java.util.regex.Matcher matcher = count.matcher(m);
             if (matcher.find()) {

@@ -168,13 +168,13 @@ class BoundQueueRaceTest {
             String where = "round " + round;
             assertEquals(total, verdicted.get(), where);
             // Every verdict was sent by the time the verdicting threads returned: none stranded.
-            assertEquals(total, fake.sent().size(), where);
+            assertEquals(total, fake.verdictsApplied(), where);
             assertEquals("", fake.exactlyOnceProblems(), where);
             assertEquals(total, q.counters().verdictsSent(), where);
             assertEquals(0, q.unresolvedCount(), where);
             q.close();
             assertEquals(List.of(), fake.violations(), where);
-            assertEquals(total, fake.sent().size(), "close had nothing left to resolve; " + where);
+            assertEquals(total, fake.verdictsApplied(), "close had nothing left to resolve; " + where);
         }
     }
 
@@ -205,10 +205,10 @@ class BoundQueueRaceTest {
             String where = "iteration " + iteration;
             assertEquals(32, won.get() + expired.get(), where);
             assertEquals(expired.get(), q.counters().defaultVerdicts(DefaultVerdictCause.TIMEOUT), where);
-            assertEquals(32, fake.sent().size(), where);
+            assertEquals(32, fake.verdictsApplied(), where);
             assertEquals("", fake.exactlyOnceProblems(), where);
             q.close();
-            assertEquals(32, fake.sent().size(), "nothing left for close; " + where);
+            assertEquals(32, fake.verdictsApplied(), "nothing left for close; " + where);
             assertEquals(List.of(), fake.violations(), where);
         }
     }
@@ -297,7 +297,7 @@ class BoundQueueRaceTest {
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2), "the verdict did not wait for the sender");
         release.countDown();
         first.get(5, TimeUnit.SECONDS);
-        assertEquals(2, fake.sent().size(), "the busy sender sent the second verdict before returning");
+        assertEquals(2, fake.verdictsApplied(), "the busy sender sent the second verdict before returning");
         assertEquals("", fake.exactlyOnceProblems());
         q.close();
         assertEquals(List.of(), fake.violations());
@@ -319,7 +319,7 @@ class BoundQueueRaceTest {
             race(tasks);
             String where = "iteration " + iteration;
             assertEquals(64, won.get(), where);
-            assertEquals(64, fake.sent().size(), "sent by the time every verdicting thread returned; " + where);
+            assertEquals(64, fake.verdictsApplied(), "sent by the time every verdicting thread returned; " + where);
             assertEquals("", fake.exactlyOnceProblems(), where);
             q.close();
             assertEquals(List.of(), fake.violations(), where);

@@ -311,7 +311,8 @@ class BoundQueueTest {
         }, 16);
         assertEquals(5, n);
         assertEquals(List.of(0, 0, 0, 0, 0), sentWhileHandling, "nothing is sent before the batch ends");
-        assertEquals(List.of(5), fake.sendBatchSizes(), "one send for the whole batch");
+        assertEquals(1, fake.sendCalls(), "one send for the whole batch: " + fake.sent());
+        assertEquals(5, fake.verdictsApplied());
         assertEquals("", fake.exactlyOnceProblems());
     }
 

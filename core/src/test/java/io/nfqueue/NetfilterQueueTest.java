@@ -65,7 +65,7 @@ class NetfilterQueueTest {
             handled.incrementAndGet();
         }, null);
         fake.offerMany(1, 5, Q);
-        assertTrue(fake.awaitSent(5, Duration.ofSeconds(5)), "packets handled while run() loops");
+        assertTrue(fake.awaitVerdicts(5, Duration.ofSeconds(5)), "packets handled while run() loops");
         Thread.sleep(100); // let run() block in its wait
         long t0 = System.nanoTime();
         queue.close();
@@ -100,7 +100,7 @@ class NetfilterQueueTest {
             runner.set(Thread.currentThread());
             p.accept();
         }, interruptedAfter);
-        assertTrue(fake.awaitSent(1, Duration.ofSeconds(5)));
+        assertTrue(fake.awaitVerdicts(1, Duration.ofSeconds(5)));
         Thread.sleep(100); // run() is now waiting for more
         long t0 = System.nanoTime();
         runner.get().interrupt();
@@ -253,7 +253,7 @@ class NetfilterQueueTest {
             done.countDown();
         }).start();
         assertTrue(done.await(5, TimeUnit.SECONDS));
-        assertEquals(3, fake.sent().size());
+        assertEquals(3, fake.verdictsApplied());
         assertEquals(List.of(3, 2, 1), fake.sent().stream().map(v -> v.id()).toList());
     }
 
