@@ -105,6 +105,11 @@ public final class BoundQueue implements AutoCloseable {
     private volatile boolean closing;
     /** Verdicts wait in {@code retry}: a flush has work even with nothing pending. */
     private volatile boolean retryWaiting;
+    /** A failed send is tried again by the first flush after this (System.nanoTime), not at once. */
+    private volatile long retryNotBefore;
+    private static final long RETRY_DELAY_NANOS = 10_000_000L;
+    /** The largest max-length this queue had: bounds how much close may find in the socket. */
+    private volatile int maxLengthEver;
     private boolean transportClosed;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -218,6 +223,7 @@ public final class BoundQueue implements AutoCloseable {
                 mode = k.copyPacket;
         }
         maxLength = options.maxLength();
+        maxLengthEver = maxLength;
         int rc = transport.configure(options.queueNumber(), k.cmdBind, mode, options.copyRange(),
                 options.maxLength(), flags, mask, true);
         if (rc < 0) {
@@ -255,7 +261,15 @@ public final class BoundQueue implements AutoCloseable {
 
     /** The receive buffer the kernel granted (it doubles the requested value for its overhead). */
     public int receiveBufferSize() {
-        return transport.receiveBufferSize();
+        sendLock.lock();
+        try {
+            if (transportClosed) {
+                throw new IllegalStateException(name + " is closed");
+            }
+            return transport.receiveBufferSize();
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     /** Packets handed out and not yet resolved. */
@@ -523,16 +537,23 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Sends the verdicts given so far, unless another thread is sending them right now. */
     public void flush() {
-        while (!pending.isEmpty() || retryWaiting) {
+        // Failed sends get one more try per flush at most, once their delay has passed.
+        boolean retryNow = retryDue();
+        while (!pending.isEmpty() || retryNow) {
             if (!sendLock.tryLock()) {
                 return; // the holder re-checks the queue after it unlocks
             }
             try {
-                drainAndSend();
+                drainAndSend(retryNow);
+                retryNow = false;
             } finally {
                 sendLock.unlock();
             }
         }
+    }
+
+    private boolean retryDue() {
+        return retryWaiting && System.nanoTime() - retryNotBefore >= 0;
     }
 
     /**
@@ -544,21 +565,21 @@ public final class BoundQueue implements AutoCloseable {
      * no other message of the send touches those ids, so message order does not matter.
      * Caller holds the send lock.
      */
-    private void drainAndSend() {
+    private void drainAndSend(boolean withRetries) {
         if (transportClosed) {
             pending.clear();
             return;
         }
         int n = 0;
         Packet p;
-        while ((p = retry.poll()) != null || (p = pending.poll()) != null) {
+        while ((withRetries && (p = retry.poll()) != null) || (p = pending.poll()) != null) {
             if (n == sendList.length) {
                 sendList = java.util.Arrays.copyOf(sendList, n * 2);
             }
             sendList[n++] = p;
             p.sent = true;
         }
-        retryWaiting = false;
+        retryWaiting = !retry.isEmpty();
         if (n == 0) {
             return;
         }
@@ -646,6 +667,7 @@ public final class BoundQueue implements AutoCloseable {
                     kept++;
                 }
             }
+            retryNotBefore = System.nanoTime() + RETRY_DELAY_NANOS;
             retryWaiting = !retry.isEmpty();
             errorLog.record(1, "verdict sends failed, last: " + writer.packets() + " verdicts, "
                     + ErrnoNames.describe(-rc) + (kept > 0 ? "; " + kept + " will be tried again" : "; given up"));
@@ -710,6 +732,7 @@ public final class BoundQueue implements AutoCloseable {
                 throw ErrorMapper.map("set max length of " + name, -rc);
             }
             maxLength = packets;
+            maxLengthEver = Math.max(maxLengthEver, packets);
         } finally {
             sendLock.unlock();
         }
@@ -726,7 +749,7 @@ public final class BoundQueue implements AutoCloseable {
         if (timeout == null || unresolvedCount.get() == 0) {
             return 0;
         }
-        long limit = timeout.toNanos();
+        long limit = saturatedNanos(timeout);
         long now = System.nanoTime();
         if (now - lastExpiryNanos < Math.min(limit / 4, 50_000_000L)) {
             return 0;
@@ -746,6 +769,14 @@ public final class BoundQueue implements AutoCloseable {
         }
         logBurst(n[0], DefaultVerdictCause.TIMEOUT);
         return n[0];
+    }
+
+    static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The kernel's line for this queue from {@code /proc/net/netfilter/nfnetlink_queue}. */
@@ -790,9 +821,9 @@ public final class BoundQueue implements AutoCloseable {
             awaitLock.lock();
             sendLock.lock();
             try {
-                drainAndSend();
+                drainAndSend(true);
                 if (!retry.isEmpty()) {
-                    drainAndSend(); // one more try for verdicts whose send failed
+                    drainAndSend(true); // one more try for verdicts whose send failed
                 }
                 transport.close();
                 transportClosed = true;
@@ -808,7 +839,8 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Reads what the kernel already delivered, so those packets get the default verdict too. */
     private void drainSocketForClose() {
-        int rounds = options.maxLength() / slots + 4;
+        // The socket holds at most what the kernel delivered, at most max-length packets.
+        int rounds = maxLengthEver / slots + 4;
         for (int i = 0; i < rounds; i++) {
             int n = transport.receive(slots);
             if (n == -k.enobufs) {
