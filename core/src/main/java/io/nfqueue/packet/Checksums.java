@@ -96,6 +96,13 @@ public final class Checksums {
      * a packet that was corrupted on its way.
      */
     public static int update(int oldChecksum, int oldSum, int newSum) {
+        if (newSum == 0) {
+            // Only all-zero data sums to +0, and only 0xFFFF verifies over it (the sum must
+            // come to -0); eqn. 3 would give 0x0000 here (RFC 1624 section 3's +0/-0 caveat).
+            // Seen with an all-zero ICMPv4 echo reply, the one covered region without a
+            // non-zero pseudo-header or version byte.
+            return 0xFFFF;
+        }
         int x = add(add(~oldChecksum & 0xFFFF, ~oldSum & 0xFFFF), newSum);
         return ~x & 0xFFFF;
     }

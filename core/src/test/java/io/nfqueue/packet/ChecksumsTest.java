@@ -62,6 +62,16 @@ class ChecksumsTest {
     }
 
     @Test
+    void anUpdateToAllZeroDataGivesNegativeZero() {
+        // An ICMPv4 echo reply with id, sequence and data all zero: the message sums to +0 and
+        // only a checksum of 0xFFFF makes it verify. Found by EditorPropertiesTest.
+        byte[] zero = new byte[8];
+        int oldSum = Checksums.sum(TestPackets.hex("0000000000010001"), 0, 8);
+        assertEquals(0xFFFF, Checksums.update(~oldSum & 0xFFFF, oldSum, Checksums.sum(zero, 0, 8)));
+        assertEquals(0xFFFF, TestPackets.referenceChecksum(zero));
+    }
+
+    @Test
     void rangesOutsideTheDataAreCallerErrors() {
         assertThrows(IllegalArgumentException.class, () -> Checksums.sum(new byte[4], 2, 3));
         assertThrows(IllegalArgumentException.class, () -> Checksums.sum(ByteBuffer.allocate(4), 2, 3));
