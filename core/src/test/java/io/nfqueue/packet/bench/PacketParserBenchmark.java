@@ -56,8 +56,7 @@ public class PacketParserBenchmark {
         }
         p[2] = 0;
         p[3] = (byte) p.length;
-        // Let the library set both checksums (the editor fixes what it finds wrong by the update
-        // rule only if it was right, so compute them from zero with the parser's own numbers).
+        // The hex has no checksums; fill them in (setUp checks the result verifies).
         tcp4Bytes = withChecksums(p);
         tcp4 = ByteBuffer.wrap(tcp4Bytes).asReadOnlyBuffer();
         tcp6 = ByteBuffer.wrap(HexFormat.of().parseHex(
@@ -70,7 +69,8 @@ public class PacketParserBenchmark {
     }
 
     private static byte[] withChecksums(byte[] p) {
-        // A checksum-not-ready edit computes the transport checksum in full; the IPv4 one is then fixed by hand.
+        // Declared checksum-not-ready, the editor computes the TCP checksum in full rather than
+        // updating the (zero) one; the IPv4 header checksum is then computed from scratch.
         byte[] out = PacketEditor.of(p, p.length, false, true).build();
         out[10] = 0;
         out[11] = 0;
