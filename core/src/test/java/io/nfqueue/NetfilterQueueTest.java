@@ -66,7 +66,7 @@ class NetfilterQueueTest {
         }, null);
         fake.offerMany(1, 5, Q);
         assertTrue(fake.awaitVerdicts(5, Duration.ofSeconds(5)), "packets handled while run() loops");
-        Thread.sleep(100); // let run() block in its wait
+        assertTrue(fake.awaitWaiter(Duration.ofSeconds(5)), "run() is waiting for packets");
         long t0 = System.nanoTime();
         queue.close();
         assertNull(done.get(2, TimeUnit.SECONDS), "run() returned normally");
@@ -101,7 +101,7 @@ class NetfilterQueueTest {
             p.accept();
         }, interruptedAfter);
         assertTrue(fake.awaitVerdicts(1, Duration.ofSeconds(5)));
-        Thread.sleep(100); // run() is now waiting for more
+        assertTrue(fake.awaitWaiter(Duration.ofSeconds(5)), "run() is waiting for more");
         long t0 = System.nanoTime();
         runner.get().interrupt();
         assertNull(done.get(2, TimeUnit.SECONDS));
