@@ -537,7 +537,7 @@ class BoundQueueTest {
         Packet p = receiveAll(8).get(0);
         fake.failSends(k.enobufs);
         p.accept();
-        assertEquals(1, queue.counters().sendFailures());
+        assertTrue(queue.counters().sendFailures() >= 1, "each failed attempt counts: " + queue.counters());
         assertEquals(0, queue.counters().verdictsSent());
     }
 
@@ -547,7 +547,7 @@ class BoundQueueTest {
      * the packet waits in the kernel until the unbind drops it, whatever the verdict was.
      */
     @Test
-    void verdictOfAFailedSendIsNotLost() {
+    void verdictOfAFailedSendIsNotLost() { // retries must outlive a transient failure, not run back to back
         open(QueueOptions.queue(Q));
         fake.offerMany(1, 2, Q);
         List<Packet> got = receiveAll(8);

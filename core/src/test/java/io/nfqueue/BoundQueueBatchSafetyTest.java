@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * tests check no packet ever gets a verdict it was not given.
  */
 @Timeout(30)
-class BoundQueueBatchVerdictTest {
+class BoundQueueBatchSafetyTest {
     private static final int Q = 6;
     private final NativeConstants k = NativeConstants.get();
     private final FakeTransport fake = new FakeTransport();
@@ -173,6 +173,25 @@ class BoundQueueBatchVerdictTest {
         assertEquals(k.nfAccept, fake.verdictCodeFor(30_001));
         assertEquals("", fake.exactlyOnceProblems());
         assertEquals(0, queue.unresolvedCount());
+    }
+
+    /**
+     * Failed sends are retried a few times, then given up; the kernel still holds the packet.
+     * A verdict given up on must not let a later batch accept reach it either.
+     */
+    @Test
+    void aDropGivenUpAfterFailedSendsIsNotAcceptedByALaterBatch() {
+        fake.offerMany(1, 3, Q);
+        List<Packet> got = receive();
+        fake.failSends(k.enomem);
+        got.get(0).drop();
+        for (int i = 0; i < 10; i++) {
+            queue.flush(); // every retry fails too
+        }
+        fake.failSends(0);
+        queue.dispatch(got.subList(1, 3), Packet::accept);
+        assertNotEquals(k.nfAccept, fake.verdictCodeFor(1),
+                "packet 1 was dropped by the program but accepted by batch record " + fake.lastVerdictFor(1));
     }
 
     @Test
