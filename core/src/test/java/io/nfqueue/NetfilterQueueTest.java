@@ -41,16 +41,17 @@ class NetfilterQueueTest {
     private CompletableFuture<Throwable> runInBackground(PacketHandler handler, AtomicBoolean interruptedAfter) {
         CompletableFuture<Throwable> done = new CompletableFuture<>();
         Thread t = new Thread(() -> {
+            Throwable thrown = null;
             try {
                 queue.run(handler);
-                done.complete(null);
             } catch (Throwable e) {
-                done.complete(e);
-            } finally {
-                if (interruptedAfter != null) {
-                    interruptedAfter.set(Thread.currentThread().isInterrupted());
-                }
+                thrown = e;
             }
+            // Read the flag before the future completes: the test reads it right after.
+            if (interruptedAfter != null) {
+                interruptedAfter.set(Thread.currentThread().isInterrupted());
+            }
+            done.complete(thrown);
         }, "nfqueue-" + Q + "-rx");
         t.setDaemon(true);
         t.start();
