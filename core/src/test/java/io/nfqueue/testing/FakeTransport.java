@@ -673,14 +673,23 @@ public final class FakeTransport implements Transport {
         return read(() -> List.copyOf(violations));
     }
 
-    /** Waits until at least {@code count} verdict records were sent; false on timeout. */
-    public boolean awaitSent(int count, Duration timeout) {
-        return awaitState(f -> f.sent.size() >= count, timeout);
+    /**
+     * Waits until at least {@code packets} packets got a verdict ({@link #verdictsApplied()}: a
+     * batch record counts once for each packet it covers); false on timeout. Same as
+     * {@link #awaitVerdicts}.
+     */
+    public boolean awaitSent(int packets, Duration timeout) {
+        return awaitVerdicts(packets, timeout);
     }
 
     /** Waits until at least {@code packets} verdicts were applied ({@link #verdictsApplied()}); false on timeout. */
     public boolean awaitVerdicts(int packets, Duration timeout) {
         return awaitState(f -> f.applied >= packets, timeout);
+    }
+
+    /** Waits until at least {@code records} verdict records were sent (see {@link #sent()}); false on timeout. */
+    public boolean awaitRecords(int records, Duration timeout) {
+        return awaitState(f -> f.sent.size() >= records, timeout);
     }
 
     /** Waits until {@code id} got a verdict; false on timeout. */
