@@ -159,7 +159,7 @@ class BoundQueueCloseTest {
             waited[0] = System.nanoTime() - t0;
         }, "waiter");
         waiter.start();
-        Thread.sleep(100);
+        assertTrue(fake.awaitWaiter(Duration.ofSeconds(5)), "the waiter is inside its wait");
         q.close();
         waiter.join(5000);
         assertFalse(waiter.isAlive());

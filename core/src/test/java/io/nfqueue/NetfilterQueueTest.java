@@ -41,16 +41,17 @@ class NetfilterQueueTest {
     private CompletableFuture<Throwable> runInBackground(PacketHandler handler, AtomicBoolean interruptedAfter) {
         CompletableFuture<Throwable> done = new CompletableFuture<>();
         Thread t = new Thread(() -> {
+            Throwable thrown = null;
             try {
                 queue.run(handler);
-                done.complete(null);
             } catch (Throwable e) {
-                done.complete(e);
-            } finally {
-                if (interruptedAfter != null) {
-                    interruptedAfter.set(Thread.currentThread().isInterrupted());
-                }
+                thrown = e;
             }
+            // Read the flag before the future completes: the test reads it right after.
+            if (interruptedAfter != null) {
+                interruptedAfter.set(Thread.currentThread().isInterrupted());
+            }
+            done.complete(thrown);
         }, "nfqueue-" + Q + "-rx");
         t.setDaemon(true);
         t.start();
@@ -66,7 +67,7 @@ class NetfilterQueueTest {
         }, null);
         fake.offerMany(1, 5, Q);
         assertTrue(fake.awaitVerdicts(5, Duration.ofSeconds(5)), "packets handled while run() loops");
-        Thread.sleep(100); // let run() block in its wait
+        assertTrue(fake.awaitWaiter(Duration.ofSeconds(5)), "run() is waiting for packets");
         long t0 = System.nanoTime();
         queue.close();
         assertNull(done.get(2, TimeUnit.SECONDS), "run() returned normally");
@@ -101,7 +102,7 @@ class NetfilterQueueTest {
             p.accept();
         }, interruptedAfter);
         assertTrue(fake.awaitVerdicts(1, Duration.ofSeconds(5)));
-        Thread.sleep(100); // run() is now waiting for more
+        assertTrue(fake.awaitWaiter(Duration.ofSeconds(5)), "run() is waiting for more");
         long t0 = System.nanoTime();
         runner.get().interrupt();
         assertNull(done.get(2, TimeUnit.SECONDS));

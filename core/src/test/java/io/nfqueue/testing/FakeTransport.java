@@ -89,6 +89,7 @@ public final class FakeTransport implements Transport {
     private int receiveCalls;
     private int recordsDelivered;
     private int wakeups;
+    private int waiting;
     private boolean wakeupPending;
     private boolean closed;
     private int closeCalls;
@@ -390,12 +391,29 @@ public final class FakeTransport implements Transport {
 
     @Override
     public int await(int timeoutMillis) {
-        boolean interrupted = false;
         lock.lock();
         try {
             checkOpen("await");
-            // poll(2) does not notice Thread.interrupt(): neither does the fake.
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
+            waiting++;
+            changed.signalAll();
+            try {
+                return awaitLocked(timeoutMillis, deadline);
+            } finally {
+                waiting--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The wait itself, under the lock. poll(2) does not notice Thread.interrupt(), and neither
+     * does the fake: it waits on, and restores the flag afterwards.
+     */
+    private int awaitLocked(int timeoutMillis, long deadline) {
+        boolean interrupted = false;
+        try {
             while (true) {
                 int result = (socket.isEmpty() ? 0 : 1) | (wakeupPending ? 2 : 0);
                 if (result != 0) {
@@ -413,7 +431,6 @@ public final class FakeTransport implements Transport {
                 }
             }
         } finally {
-            lock.unlock();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -656,9 +673,13 @@ public final class FakeTransport implements Transport {
         return read(() -> List.copyOf(violations));
     }
 
-    /** Waits until at least {@code count} verdict records were sent; false on timeout. */
-    public boolean awaitSent(int count, Duration timeout) {
-        return awaitState(f -> f.sent.size() >= count, timeout);
+    /**
+     * Waits until at least {@code packets} packets got a verdict ({@link #verdictsApplied()}: a
+     * batch record counts once for each packet it covers); false on timeout. Same as
+     * {@link #awaitVerdicts}.
+     */
+    public boolean awaitSent(int packets, Duration timeout) {
+        return awaitVerdicts(packets, timeout);
     }
 
     /** Waits until at least {@code packets} verdicts were applied ({@link #verdictsApplied()}); false on timeout. */
@@ -666,9 +687,24 @@ public final class FakeTransport implements Transport {
         return awaitState(f -> f.applied >= packets, timeout);
     }
 
+    /** Waits until at least {@code records} verdict records were sent (see {@link #sent()}); false on timeout. */
+    public boolean awaitRecords(int records, Duration timeout) {
+        return awaitState(f -> f.sent.size() >= records, timeout);
+    }
+
     /** Waits until {@code id} got a verdict; false on timeout. */
     public boolean awaitVerdictFor(int id, Duration timeout) {
         return awaitState(f -> f.verdictCounts.containsKey(id), timeout);
+    }
+
+    /** Threads inside {@link #await} right now. */
+    public int waiting() {
+        return read(() -> waiting);
+    }
+
+    /** Waits until some thread is inside {@link #await} (blocked in its poll); false on timeout. */
+    public boolean awaitWaiter(Duration timeout) {
+        return awaitState(f -> f.waiting > 0, timeout);
     }
 
     /** Waits until the socket was read empty; false on timeout. */
