@@ -91,8 +91,6 @@ public final class BoundQueue implements AutoCloseable {
     private final java.util.ArrayDeque<Packet> retry = new java.util.ArrayDeque<>();
     /** sendList indices of the packets in the records being written, for a retry if the send fails. */
     private int chunkStart;
-    /** How often one verdict is sent before it is given up (a transient ENOMEM, not a lasting error). */
-    private static final int MAX_SEND_ATTEMPTS = 3;
     /** Guards the socket's send side and its closing. */
     private final ReentrantLock sendLock = new ReentrantLock();
     /** Guards the receive side (native receive, the held packets) against closing. */
@@ -628,6 +626,7 @@ public final class BoundQueue implements AutoCloseable {
             send(n);
         }
         java.util.Arrays.fill(sendList, 0, n, null);
+        held.releaseSent();
     }
 
     private int addToSend(int n, Packet p) {
@@ -674,27 +673,27 @@ public final class BoundQueue implements AutoCloseable {
     /**
      * Sends what the writer holds: the verdicts of sendList[chunkStart, end) (the first chunk
      * also carries the batch record, whose packets lie in that range too). If the send fails, those
-     * verdicts are kept and tried again at the next flush, up to {@link #MAX_SEND_ATTEMPTS}
-     * times. The shim may have sent part of a failed chunk; a verdict sent twice only earns an
+     * verdicts are kept and tried again by the first flush after a short delay, until one
+     * succeeds or the queue closes. The shim may have sent part of a failed chunk; a verdict sent twice only earns an
      * ENOENT from the kernel, counted in {@link QueueCounters#kernelErrors()}.
      */
     private void send(int end) {
         int rc = transport.sendVerdicts(writer.count());
         if (rc < 0) {
             sendFailures.increment();
-            int kept = 0;
+            // Never given up: a verdict that is not known to be sent must stay "unsent", or a
+            // later batch verdict could cover its packet and accept what was meant to be dropped.
             for (int i = chunkStart; i < end; i++) {
                 Packet q = sendList[i];
-                if (q.failedSend() < MAX_SEND_ATTEMPTS) {
-                    q.sent(false);
-                    retry.add(q);
-                    kept++;
-                }
+                q.failedSend();
+                q.sent(false);
+                retry.add(q);
             }
             retryNotBefore = System.nanoTime() + RETRY_DELAY_NANOS;
-            retryWaiting = !retry.isEmpty();
+            retryWaiting = true;
             errorLog.record(1, "verdict sends failed, last: " + writer.packets() + " verdicts, "
-                    + ErrnoNames.describe(-rc) + (kept > 0 ? "; " + kept + " will be tried again" : "; given up"));
+                    + ErrnoNames.describe(-rc) + "; they are tried again every "
+                    + RETRY_DELAY_NANOS / 1_000_000 + " ms");
         } else {
             verdictsSent.add(writer.packets());
         }

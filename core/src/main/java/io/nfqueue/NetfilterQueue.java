@@ -50,14 +50,23 @@ public final class NetfilterQueue implements AutoCloseable {
     /**
      * Handles packets until {@link #close()} is called (from any thread, or from the handler)
      * or the thread is interrupted (it then returns within about 50 ms, with the interrupt flag
-     * still set). If the handler throws, that packet gets the default verdict if it has none,
+     * still set). A handler verdict that loses the race against {@code close()} (the packet got
+     * the default verdict first) ends {@code run} normally too. If the handler throws, that packet gets the default verdict if it has none,
      * and the exception is rethrown; the queue stays bound.
      */
     public void run(PacketHandler handler) {
         Objects.requireNonNull(handler, "handler");
         int limit = queue.options().batchSize();
         while (!Thread.currentThread().isInterrupted()) {
-            int n = queue.receive(handler::handle, limit);
+            int n;
+            try {
+                n = queue.receive(handler::handle, limit);
+            } catch (VerdictAlreadyGivenException e) {
+                if (queue.isClosed() && e.defaultCause().orElse(null) == DefaultVerdictCause.CLOSE) {
+                    return; // the handler's verdict lost the race against close(): a normal shutdown
+                }
+                throw e;
+            }
             if (n < 0) {
                 return;
             }

@@ -223,15 +223,18 @@ public final class Packet {
     /**
      * Gives the packet its verdict; returns at once, the verdict is sent in the next batch.
      *
-     * @throws IllegalStateException if the packet already has a verdict
+     * @throws VerdictAlreadyGivenException (an {@link IllegalStateException}) if the packet
+     *         already has a verdict
      */
     public void verdict(Verdict verdict) {
         if (verdict == null) {
             throw new NullPointerException("verdict");
         }
         if (!owner.resolve(this, verdict, null)) {
-            throw new IllegalStateException("packet " + id + " of queue " + queueNumber() + " already has a verdict ("
-                    + describeResolution() + ")");
+            int s = state;
+            throw new VerdictAlreadyGivenException("packet " + id + " of queue " + queueNumber()
+                    + " already has a verdict (" + describeResolution() + ")",
+                    s >= DEFAULT_BASE ? CAUSES[s - DEFAULT_BASE] : null);
         }
     }
 
