@@ -1,0 +1,162 @@
+package io.nfqueue.reactor;
+
+import io.nfqueue.DefaultVerdictCause;
+import io.nfqueue.Packet;
+import io.nfqueue.QueueCounters;
+import io.nfqueue.testing.FakeTransport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import reactor.core.Disposable;
+import reactor.core.publisher.Hooks;
+import reactor.test.util.RaceTestUtils;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Races of the end of a subscription against verdicts given on other threads, against the
+ * verdict-timeout watchdog and against emission: whoever wins, each packet that reached the
+ * JVM gets exactly one verdict (never 0, never 2). Each race runs many rounds, each bounded.
+ */
+@Timeout(120)
+class PacketReceiverRaceTest {
+    private static final int Q = 13;
+    private static final int ROUNDS = 200;
+    private static final int PACKETS = 32;
+    private final Random random = new Random(7);
+    private final List<Throwable> dropped = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void watchDroppedErrors() {
+        // An error with nowhere to go (after the subscription ended) is a bug in the end sequence.
+        Hooks.onErrorDropped(dropped::add);
+    }
+
+    @AfterEach
+    void resetHooks() {
+        Hooks.resetOnErrorDropped();
+    }
+
+    @Test
+    void cancelRacingVerdictsFromOtherThreads() {
+        for (int round = 0; round < ROUNDS; round++) {
+            FakeQueues fakes = new FakeQueues();
+            fakes.next(Q).offerMany(1, PACKETS, Q);
+            PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+            List<Packet> held = new CopyOnWriteArrayList<>();
+            Disposable running = receiver.receive().subscribe(held::add);
+            Await.until(() -> held.size() == PACKETS, () -> "delivered");
+            AtomicInteger programVerdicts = new AtomicInteger();
+
+            RaceTestUtils.race(
+                    running::dispose,
+                    () -> giveVerdicts(held, 0, PACKETS / 2, true, programVerdicts),
+                    () -> giveVerdicts(held, PACKETS / 2, PACKETS, false, programVerdicts));
+
+            QueueCounters c = receiver.counters().get(0);
+            String where = "round " + round + ": " + c;
+            assertEquals("", fakes.exactlyOnceProblems(), where);
+            assertEquals(PACKETS, programVerdicts.get() + c.defaultVerdicts(DefaultVerdictCause.CANCEL), where);
+            assertEquals(List.of(), fakes.violations(), where);
+            assertTrue(held.stream().allMatch(Packet::isResolved), where);
+        }
+        assertEquals(List.of(), dropped, "errors dropped at the end of a subscription");
+    }
+
+    @Test
+    void cancelRacingTheVerdictTimeoutWatchdog() {
+        for (int round = 0; round < ROUNDS / 2; round++) {
+            FakeQueues fakes = new FakeQueues();
+            fakes.next(Q).offerMany(1, PACKETS, Q);
+            PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).verdictTimeout(Duration.ofMillis(20)));
+            List<Packet> held = new CopyOnWriteArrayList<>();
+            Disposable running = receiver.receive().subscribe(held::add);
+            Await.until(() -> held.size() == PACKETS, () -> "delivered");
+            // The watchdog runs on the receive thread between its 50 ms waits: cancel somewhere in
+            // the window where it fires.
+            Await.sleep(random.nextInt(70));
+            AtomicInteger programVerdicts = new AtomicInteger();
+            RaceTestUtils.race(running::dispose, () -> giveVerdicts(held, 0, PACKETS, true, programVerdicts));
+
+            QueueCounters c = receiver.counters().get(0);
+            String where = "round " + round + ": " + c;
+            assertEquals("", fakes.exactlyOnceProblems(), where);
+            assertEquals(PACKETS, programVerdicts.get() + c.defaultVerdicts(DefaultVerdictCause.TIMEOUT)
+                    + c.defaultVerdicts(DefaultVerdictCause.CANCEL), where);
+            assertEquals(List.of(), fakes.violations(), where);
+        }
+        assertEquals(List.of(), dropped, "errors dropped at the end of a subscription");
+    }
+
+    @Test
+    void cancelRacingEmission() {
+        for (int round = 0; round < ROUNDS; round++) {
+            FakeQueues fakes = new FakeQueues();
+            // Fewer than close drains in one go: this race is about emission, not the kernel's queue.
+            FakeTransport fake = fakes.next(Q).offerMany(1, 96, Q);
+            PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+            AtomicInteger accepted = new AtomicInteger();
+            AtomicInteger afterCancel = new AtomicInteger();
+            java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+            Disposable running = receiver.receive().subscribe(p -> {
+                if (cancelled.get()) {
+                    afterCancel.incrementAndGet();
+                }
+                busy(20); // emission takes a while, so the cancel lands inside it
+                if (p.id() % 2 == 0) {
+                    try {
+                        p.accept();
+                        accepted.incrementAndGet();
+                    } catch (IllegalStateException lostTheRace) {
+                        // the cancel resolved it first
+                    }
+                }
+            });
+            int wait = random.nextInt(1000);
+            Await.until(() -> fake.recordsDelivered() > 0, () -> "emission started");
+            busy(wait);
+            cancelled.set(true);
+            running.dispose();
+
+            QueueCounters c = receiver.counters().get(0);
+            String where = "round " + round + ": " + c;
+            assertEquals("", fakes.exactlyOnceProblems(), where);
+            assertEquals(96, accepted.get() + c.totalDefaultVerdicts(), where);
+            assertEquals(List.of(), fakes.violations(), where);
+            // One onNext may be in progress while dispose runs (§2.8 allows a few); not a stream.
+            assertTrue(afterCancel.get() <= 1, where + ", onNext after cancel returned: " + afterCancel.get());
+        }
+        assertEquals(List.of(), dropped, "errors dropped at the end of a subscription");
+    }
+
+    private static void giveVerdicts(List<Packet> packets, int from, int to, boolean accept, AtomicInteger given) {
+        for (int i = from; i < to; i++) {
+            try {
+                if (accept) {
+                    packets.get(i).accept();
+                } else {
+                    packets.get(i).drop();
+                }
+                given.incrementAndGet();
+            } catch (IllegalStateException alreadyResolved) {
+                // the cancel got there first: its default verdict stands
+            }
+        }
+    }
+
+    /** Spins for about {@code micros} microseconds. */
+    private static void busy(int micros) {
+        long end = System.nanoTime() + micros * 1000L;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    }
+}
