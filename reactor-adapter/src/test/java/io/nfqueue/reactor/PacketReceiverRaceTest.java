@@ -50,7 +50,7 @@ class PacketReceiverRaceTest {
         for (int round = 0; round < ROUNDS; round++) {
             FakeQueues fakes = new FakeQueues();
             fakes.next(Q).offerMany(1, PACKETS, Q);
-            PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+            PacketReceiver receiver = fakes.receiver(options());
             List<Packet> held = new CopyOnWriteArrayList<>();
             Disposable running = receiver.receive().subscribe(held::add);
             Await.until(() -> held.size() == PACKETS, () -> "delivered");
@@ -76,7 +76,7 @@ class PacketReceiverRaceTest {
         for (int round = 0; round < ROUNDS / 2; round++) {
             FakeQueues fakes = new FakeQueues();
             fakes.next(Q).offerMany(1, PACKETS, Q);
-            PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).verdictTimeout(Duration.ofMillis(20)));
+            PacketReceiver receiver = fakes.receiver(options().verdictTimeout(Duration.ofMillis(20)));
             List<Packet> held = new CopyOnWriteArrayList<>();
             Disposable running = receiver.receive().subscribe(held::add);
             Await.until(() -> held.size() == PACKETS, () -> "delivered");
@@ -102,7 +102,7 @@ class PacketReceiverRaceTest {
             FakeQueues fakes = new FakeQueues();
             // Fewer than close drains in one go: this race is about emission, not the kernel's queue.
             FakeTransport fake = fakes.next(Q).offerMany(1, 96, Q);
-            PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+            PacketReceiver receiver = fakes.receiver(options());
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger afterCancel = new AtomicInteger();
             java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
@@ -135,6 +135,14 @@ class PacketReceiverRaceTest {
             assertTrue(afterCancel.get() <= 1, where + ", onNext after cancel returned: " + afterCancel.get());
         }
         assertEquals(List.of(), dropped, "errors dropped at the end of a subscription");
+    }
+
+    /**
+     * A small copy range: each binding allocates receive slots for it, and a round binds anew;
+     * the fake's packets carry 4 bytes.
+     */
+    private static ReceiverOptions options() {
+        return ReceiverOptions.queue(Q).queueOptions(q -> q.copyRange(128));
     }
 
     private static void giveVerdicts(List<Packet> packets, int from, int to, boolean accept, AtomicInteger given) {
