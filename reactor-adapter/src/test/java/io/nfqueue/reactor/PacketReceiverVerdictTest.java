@@ -22,6 +22,7 @@ import reactor.test.StepVerifier;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -74,6 +75,30 @@ class PacketReceiverVerdictTest {
             assertEquals(expected, fake.lastVerdictFor(id).baseVerdict(), "packet " + id);
         }
         assertTrue(fake.isClosed(), "cancel unbinds");
+    }
+
+    /**
+     * With unbounded demand the kernel max-length is the ceiling (1024), so the kernel may hold
+     * hundreds of packets when the subscriber cancels; the default verdict must reach each of
+     * them, not the kernel's unbind (which drops them whatever the default verdict says).
+     */
+    @Test
+    void cancelResolvesEveryPacketTheKernelQueueHolds() {
+        FakeTransport fake = fakes.next(Q).offerMany(1, 500, Q); // within the ceiling of 1024
+        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).maxInFlight(10)
+                .defaultVerdict(Verdict.accept()));
+        List<Packet> held = new CopyOnWriteArrayList<>();
+
+        Disposable running = receiver.receive().subscribe(held::add);
+        Await.until(() -> held.size() == 10, () -> "10 in flight");
+        Await.until(() -> FakeQueues.currentMaxLength(fake) == 1024, () -> "max-length at the ceiling");
+        running.dispose();
+
+        QueueCounters c = receiver.counters().get(0);
+        assertEquals(10, c.defaultVerdicts(DefaultVerdictCause.CANCEL), c.toString());
+        assertEquals(Set.of(), fake.heldAtClose(), "packets left to the kernel's unbind (dropped, not ACCEPTed); "
+                + c);
+        assertEquals("", fakes.exactlyOnceProblems());
     }
 
     @Test
