@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -77,18 +76,40 @@ public final class BoundQueue implements AutoCloseable {
     private final int fileDescriptor;
     private final String name;
 
-    private final ConcurrentHashMap<Integer, Packet> unresolved = new ConcurrentHashMap<>();
+    /** The thread running a batch through a consumer, per queue: its verdicts wait for the batch's end. */
+    private static final ThreadLocal<BoundQueue> DISPATCHING = new ThreadLocal<>();
+
+    private final HeldPackets held = new HeldPackets();
+    private final AtomicInteger unresolvedCount = new AtomicInteger();
     private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+    /** The verdicts of the send being built; used only under the send lock. */
+    private Packet[] sendList = new Packet[64];
+    /** Verdicts whose send failed, tried again at the next flush; used only under the send lock. */
+    private final java.util.ArrayDeque<Packet> retry = new java.util.ArrayDeque<>();
+    /** sendList indices of the packets in the records being written, for a retry if the send fails. */
+    private int chunkStart;
+    /** How often one verdict is sent before it is given up (a transient ENOMEM, not a lasting error). */
+    private static final int MAX_SEND_ATTEMPTS = 3;
     /** Guards the socket's send side and its closing. */
     private final ReentrantLock sendLock = new ReentrantLock();
-    /** Guards the socket's receive side (receive, await) against closing. */
+    /** Guards the receive side (native receive, the held packets) against closing. */
     private final ReentrantLock socketLock = new ReentrantLock();
+    /**
+     * Guards the readiness wait against closing. Separate from the socket lock so that a thread
+     * waiting for packets never delays a default verdict given by another thread.
+     */
+    private final ReentrantLock awaitLock = new ReentrantLock();
     /** Verdict submissions in progress: close waits for them before its final flush. */
     private final AtomicInteger submitters = new AtomicInteger();
     private final AtomicReference<Thread> receiver = new AtomicReference<>();
-    /** The thread dispatching a batch: its verdicts are flushed when the batch ends. */
-    private volatile Thread dispatching;
     private volatile boolean closing;
+    /** Verdicts wait in {@code retry}: a flush has work even with nothing pending. */
+    private volatile boolean retryWaiting;
+    /** A failed send is tried again by the first flush after this (System.nanoTime), not at once. */
+    private volatile long retryNotBefore;
+    private static final long RETRY_DELAY_NANOS = 10_000_000L;
+    /** The largest max-length this queue had: bounds how much close may find in the socket. */
+    private volatile int maxLengthEver;
     private boolean transportClosed;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -202,6 +223,7 @@ public final class BoundQueue implements AutoCloseable {
                 mode = k.copyPacket;
         }
         maxLength = options.maxLength();
+        maxLengthEver = maxLength;
         int rc = transport.configure(options.queueNumber(), k.cmdBind, mode, options.copyRange(),
                 options.maxLength(), flags, mask, true);
         if (rc < 0) {
@@ -239,12 +261,20 @@ public final class BoundQueue implements AutoCloseable {
 
     /** The receive buffer the kernel granted (it doubles the requested value for its overhead). */
     public int receiveBufferSize() {
-        return transport.receiveBufferSize();
+        sendLock.lock();
+        try {
+            if (transportClosed) {
+                throw new IllegalStateException(name + " is closed");
+            }
+            return transport.receiveBufferSize();
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     /** Packets handed out and not yet resolved. */
     public int unresolvedCount() {
-        return unresolved.size();
+        return unresolvedCount.get();
     }
 
     public boolean isClosed() {
@@ -273,10 +303,7 @@ public final class BoundQueue implements AutoCloseable {
         }
         try {
             int count = readBatch(Math.min(limit, slots));
-            if (count > 0) {
-                dispatch(consumer, count);
-            }
-            return count;
+            return count > 0 ? dispatch(consumer, count) : count;
         } finally {
             receiver.set(null);
         }
@@ -316,7 +343,7 @@ public final class BoundQueue implements AutoCloseable {
             int type = decoder.type(records, base);
             if (type == k.typePacket) {
                 Packet p = decoder.decode(this, records, base, rx, now);
-                unresolved.put(p.id(), p);
+                hold(p);
                 if (forDispatch) {
                     batch[packets] = p;
                 }
@@ -328,7 +355,7 @@ public final class BoundQueue implements AutoCloseable {
                 Packet p = new Packet(this, decoder.id(records, base), decoder.queue(records, base), 0,
                         Hook.UNKNOWN, 0, null, 0, 0, 0, 0, null, java.util.OptionalInt.empty(),
                         java.util.OptionalInt.empty(), null, null, null, 0, true, false, false, now);
-                unresolved.put(p.id(), p);
+                hold(p);
                 resolve(p, options.defaultVerdict(), DefaultVerdictCause.TRUNCATED_MESSAGE);
             }
         }
@@ -336,8 +363,24 @@ public final class BoundQueue implements AutoCloseable {
         return packets;
     }
 
-    private void dispatch(Consumer<? super Packet> consumer, int count) {
-        dispatching = Thread.currentThread();
+    /** Records a packet just read as waiting for its verdict. Caller holds the socket lock. */
+    private void hold(Packet p) {
+        if (held.isFull()) {
+            sendLock.lock();
+            try {
+                held.compactOrGrow();
+            } finally {
+                sendLock.unlock();
+            }
+        }
+        held.append(p);
+        unresolvedCount.incrementAndGet();
+    }
+
+    /** Hands out the batch; returns how many packets the consumer was given. */
+    private int dispatch(Consumer<? super Packet> consumer, int count) {
+        BoundQueue outer = DISPATCHING.get();
+        DISPATCHING.set(this);
         int i = 0;
         try {
             for (; i < count; i++) {
@@ -349,6 +392,7 @@ public final class BoundQueue implements AutoCloseable {
                 consumer.accept(batch[i]);
                 batch[i] = null;
             }
+            return i;
         } catch (RuntimeException | Error e) {
             // The packet in hand and those the consumer never saw must not wait forever.
             int n = 0;
@@ -362,7 +406,36 @@ public final class BoundQueue implements AutoCloseable {
             logBurst(n, DefaultVerdictCause.HANDLER_ERROR);
             throw e;
         } finally {
-            dispatching = null;
+            DISPATCHING.set(outer);
+            flush();
+        }
+    }
+
+    /**
+     * Hands packets this queue received to {@code consumer} on the calling thread, sending the
+     * verdicts given meanwhile in one batch at the end: for adapters that move a received batch
+     * to another thread (one wake per batch). If the consumer throws, that packet and the rest get
+     * the default verdict ({@link DefaultVerdictCause#HANDLER_ERROR}) and the exception propagates.
+     */
+    public void dispatch(java.util.List<Packet> packets, Consumer<? super Packet> consumer) {
+        BoundQueue outer = DISPATCHING.get();
+        DISPATCHING.set(this);
+        int i = 0;
+        try {
+            for (; i < packets.size(); i++) {
+                consumer.accept(packets.get(i));
+            }
+        } catch (RuntimeException | Error e) {
+            int n = 0;
+            for (int j = i; j < packets.size(); j++) {
+                if (resolve(packets.get(j), options.defaultVerdict(), DefaultVerdictCause.HANDLER_ERROR, false)) {
+                    n++;
+                }
+            }
+            logBurst(n, DefaultVerdictCause.HANDLER_ERROR);
+            throw e;
+        } finally {
+            DISPATCHING.set(outer);
             flush();
         }
     }
@@ -396,7 +469,7 @@ public final class BoundQueue implements AutoCloseable {
             if (!p.claim(verdict, cause)) {
                 return false;
             }
-            unresolved.remove(p.id(), p);
+            unresolvedCount.decrementAndGet();
             if (cause != null) {
                 defaults.incrementAndGet(cause.ordinal());
                 if (logSingle) {
@@ -407,7 +480,7 @@ public final class BoundQueue implements AutoCloseable {
         } finally {
             submitters.decrementAndGet();
         }
-        if (Thread.currentThread() != dispatching) {
+        if (DISPATCHING.get() != this) {
             flush();
         }
         ResolutionListener listener = resolutionListener;
@@ -443,14 +516,19 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Gives every unresolved packet the default verdict under {@code cause}; returns how many. */
     public int resolveAllWithDefault(DefaultVerdictCause cause) {
-        int n = 0;
-        for (Packet p : unresolved.values()) {
-            if (resolve(p, options.defaultVerdict(), cause, false)) {
-                n++;
-            }
+        int[] n = {0};
+        socketLock.lock();
+        try {
+            held.forEach(p -> {
+                if (resolve(p, options.defaultVerdict(), cause, false)) {
+                    n[0]++;
+                }
+            });
+        } finally {
+            socketLock.unlock();
         }
-        logBurst(n, cause);
-        return n;
+        logBurst(n[0], cause);
+        return n[0];
     }
 
     private void logBurst(int n, DefaultVerdictCause cause) {
@@ -459,47 +537,144 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Sends the verdicts given so far, unless another thread is sending them right now. */
     public void flush() {
-        while (!pending.isEmpty()) {
+        // Failed sends get one more try per flush at most, once their delay has passed.
+        boolean retryNow = retryDue();
+        while (!pending.isEmpty() || retryNow) {
             if (!sendLock.tryLock()) {
                 return; // the holder re-checks the queue after it unlocks
             }
             try {
-                drainAndSend();
+                drainAndSend(retryNow);
+                retryNow = false;
             } finally {
                 sendLock.unlock();
             }
         }
     }
 
-    private void drainAndSend() {
+    private boolean retryDue() {
+        return retryWaiting && System.nanoTime() - retryNotBefore >= 0;
+    }
+
+    /**
+     * Sends every queued verdict. A run of plain accepts becomes one {@code NFQNL_MSG_VERDICT_BATCH}
+     * when that is exactly equivalent: the kernel applies a batch verdict to every held id up to
+     * its own, so its top must lie below the oldest packet still waiting for a verdict (not in
+     * this send), and below every id in this send that has another verdict (or a mark, or a
+     * payload). Every held id at or below the top is then a plain accept of this very send, and
+     * no other message of the send touches those ids, so message order does not matter.
+     * Caller holds the send lock.
+     */
+    private void drainAndSend(boolean withRetries) {
         if (transportClosed) {
             pending.clear();
             return;
         }
-        writer.reset();
+        int n = 0;
         Packet p;
-        while ((p = pending.poll()) != null) {
-            if (writer.count() > 0 && !writer.fits(p)) {
-                send();
+        while ((withRetries && (p = retry.poll()) != null) || (p = pending.poll()) != null) {
+            if (n == sendList.length) {
+                sendList = java.util.Arrays.copyOf(sendList, n * 2);
+            }
+            sendList[n++] = p;
+            p.sent = true;
+        }
+        retryWaiting = !retry.isEmpty();
+        if (n == 0) {
+            return;
+        }
+        Packet oldestWaiting = held.oldestUnsent();
+        int top = batchTop(n, oldestWaiting);
+        writer.reset();
+        chunkStart = 0;
+        int topId = 0;
+        if (top >= 0) {
+            topId = sendList[top].id();
+            int covered = 0;
+            for (int i = 0; i < n; i++) {
+                if (isPlainAccept(sendList[i]) && sendList[i].id() - topId <= 0) {
+                    covered++;
+                }
+            }
+            writer.writeBatchAccept(options.queueNumber(), topId, covered);
+        }
+        for (int i = 0; i < n; i++) {
+            Packet q = sendList[i];
+            if (top >= 0 && isPlainAccept(q) && q.id() - topId <= 0) {
+                continue;
+            }
+            if (writer.count() > 0 && !writer.fits(q)) {
+                send(i);
                 writer.reset();
             }
-            writer.write(p);
+            writer.write(q);
         }
         if (writer.count() > 0) {
-            send();
+            send(n);
         }
+        java.util.Arrays.fill(sendList, 0, n, null);
     }
 
-    private void send() {
-        int n = writer.count();
-        int rc = transport.sendVerdicts(n);
+    /** Index in sendList of the batch verdict's top packet, or -1 when a batch would not pay. */
+    private int batchTop(int n, Packet oldestWaiting) {
+        boolean anyOther = false;
+        int lowestOther = 0;
+        for (int i = 0; i < n; i++) {
+            Packet q = sendList[i];
+            if (!isPlainAccept(q) && (!anyOther || q.id() - lowestOther < 0)) {
+                lowestOther = q.id();
+                anyOther = true;
+            }
+        }
+        int top = -1;
+        int candidates = 0;
+        for (int i = 0; i < n; i++) {
+            Packet q = sendList[i];
+            int id = q.id();
+            if (isPlainAccept(q) && (oldestWaiting == null || id - oldestWaiting.id() < 0)
+                    && (!anyOther || id - lowestOther < 0)) {
+                candidates++;
+                if (top < 0 || sendList[top].id() - id < 0) {
+                    top = i;
+                }
+            }
+        }
+        return candidates >= 2 ? top : -1;
+    }
+
+    private static boolean isPlainAccept(Packet p) {
+        Verdict v = p.resolvedVerdict();
+        return v.kind() == Verdict.Kind.ACCEPT && !v.hasMarkUnsafe() && v.payloadUnsafe() == null;
+    }
+
+    /**
+     * Sends what the writer holds: the verdicts of sendList[chunkStart, end) (the first chunk
+     * also carries the batch record, whose packets lie in that range too). If the send fails, those
+     * verdicts are kept and tried again at the next flush, up to {@link #MAX_SEND_ATTEMPTS}
+     * times. The shim may have sent part of a failed chunk; a verdict sent twice only earns an
+     * ENOENT from the kernel, counted in {@link QueueCounters#kernelErrors()}.
+     */
+    private void send(int end) {
+        int rc = transport.sendVerdicts(writer.count());
         if (rc < 0) {
             sendFailures.increment();
-            errorLog.record(1, "verdict batches failed to send, last: " + n + " verdicts, "
-                    + ErrnoNames.describe(-rc));
+            int kept = 0;
+            for (int i = chunkStart; i < end; i++) {
+                Packet q = sendList[i];
+                if (++q.sendAttempts < MAX_SEND_ATTEMPTS) {
+                    q.sent = false;
+                    retry.add(q);
+                    kept++;
+                }
+            }
+            retryNotBefore = System.nanoTime() + RETRY_DELAY_NANOS;
+            retryWaiting = !retry.isEmpty();
+            errorLog.record(1, "verdict sends failed, last: " + writer.packets() + " verdicts, "
+                    + ErrnoNames.describe(-rc) + (kept > 0 ? "; " + kept + " will be tried again" : "; given up"));
         } else {
-            verdictsSent.add(n);
+            verdictsSent.add(writer.packets());
         }
+        chunkStart = end;
     }
 
     /**
@@ -512,7 +687,7 @@ public final class BoundQueue implements AutoCloseable {
         if (timeoutMillis < 0) {
             throw new IllegalArgumentException("timeout must not be negative: " + timeoutMillis);
         }
-        socketLock.lock();
+        awaitLock.lock();
         try {
             if (closing) {
                 return false;
@@ -523,7 +698,7 @@ public final class BoundQueue implements AutoCloseable {
             }
             return (rc & 1) != 0;
         } finally {
-            socketLock.unlock();
+            awaitLock.unlock();
         }
     }
 
@@ -557,6 +732,7 @@ public final class BoundQueue implements AutoCloseable {
                 throw ErrorMapper.map("set max length of " + name, -rc);
             }
             maxLength = packets;
+            maxLengthEver = Math.max(maxLengthEver, packets);
         } finally {
             sendLock.unlock();
         }
@@ -570,24 +746,37 @@ public final class BoundQueue implements AutoCloseable {
      */
     public int expireOverdue() {
         Duration timeout = options.verdictTimeout().orElse(null);
-        if (timeout == null || unresolved.isEmpty()) {
+        if (timeout == null || unresolvedCount.get() == 0) {
             return 0;
         }
-        long limit = timeout.toNanos();
+        long limit = saturatedNanos(timeout);
         long now = System.nanoTime();
         if (now - lastExpiryNanos < Math.min(limit / 4, 50_000_000L)) {
             return 0;
         }
         lastExpiryNanos = now;
-        int n = 0;
-        for (Packet p : unresolved.values()) {
-            if (now - p.receivedNanos() >= limit
-                    && resolve(p, options.defaultVerdict(), DefaultVerdictCause.TIMEOUT, false)) {
-                n++;
-            }
+        int[] n = {0};
+        socketLock.lock();
+        try {
+            held.forEach(p -> {
+                if (now - p.receivedNanos() >= limit
+                        && resolve(p, options.defaultVerdict(), DefaultVerdictCause.TIMEOUT, false)) {
+                    n[0]++;
+                }
+            });
+        } finally {
+            socketLock.unlock();
         }
-        logBurst(n, DefaultVerdictCause.TIMEOUT);
-        return n;
+        logBurst(n[0], DefaultVerdictCause.TIMEOUT);
+        return n[0];
+    }
+
+    static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The kernel's line for this queue from {@code /proc/net/netfilter/nfnetlink_queue}. */
@@ -605,7 +794,7 @@ public final class BoundQueue implements AutoCloseable {
                 byCause.put(c, n);
             }
         }
-        return new QueueCounters(received.sum(), verdictsSent.sum(), byCause, unresolved.size(),
+        return new QueueCounters(received.sum(), verdictsSent.sum(), byCause, unresolvedCount.get(),
                 receiveBufferDrops.sum(), kernelErrors.sum(), sendFailures.sum());
     }
 
@@ -628,13 +817,19 @@ public final class BoundQueue implements AutoCloseable {
             drainSocketForClose();
             resolveAllWithDefault(DefaultVerdictCause.CLOSE);
             awaitSubmitters();
+            // The wake-up above made a waiting thread leave; later waits see closing and return.
+            awaitLock.lock();
             sendLock.lock();
             try {
-                drainAndSend();
+                drainAndSend(true);
+                if (!retry.isEmpty()) {
+                    drainAndSend(true); // one more try for verdicts whose send failed
+                }
                 transport.close();
                 transportClosed = true;
             } finally {
                 sendLock.unlock();
+                awaitLock.unlock();
             }
         } finally {
             socketLock.unlock();
@@ -644,7 +839,8 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Reads what the kernel already delivered, so those packets get the default verdict too. */
     private void drainSocketForClose() {
-        int rounds = options.maxLength() / slots + 4;
+        // The socket holds at most what the kernel delivered, at most max-length packets.
+        int rounds = maxLengthEver / slots + 4;
         for (int i = 0; i < rounds; i++) {
             int n = transport.receive(slots);
             if (n == -k.enobufs) {
@@ -684,6 +880,6 @@ public final class BoundQueue implements AutoCloseable {
     @Override
     public String toString() {
         return "BoundQueue{" + name + ", port " + Integer.toUnsignedString(portId) + ", unresolved "
-                + unresolved.size() + (closing ? ", closed" : "") + '}';
+                + unresolvedCount.get() + (closing ? ", closed" : "") + '}';
     }
 }

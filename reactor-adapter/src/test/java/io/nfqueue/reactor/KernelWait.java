@@ -9,10 +9,16 @@ final class KernelWait {
     }
 
     static void until(BooleanSupplier condition, Duration max, String what) throws InterruptedException {
+        until(condition, max, () -> what);
+    }
+
+    /** Like {@link #until(BooleanSupplier, Duration, String)}, describing the state when it fails. */
+    static void until(BooleanSupplier condition, Duration max, java.util.function.Supplier<String> what)
+            throws InterruptedException {
         long deadline = System.nanoTime() + max.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + ": not reached within " + max);
+                throw new AssertionError(what.get() + ": not reached within " + max);
             }
             Thread.sleep(10);
         }

@@ -53,6 +53,22 @@ final class QueueReader implements Runnable {
         t.start();
     }
 
+    /**
+     * Moves the kernel max-length toward outstanding demand + unresolved packets. Called by the
+     * loop and by request(), so new demand reaches the kernel before request() returns, not when
+     * this thread next gets a core.
+     */
+    void followDemand() {
+        int next = maxLength.update(parent.outstandingDemand(), queue.unresolvedCount());
+        if (next > 0 && !queue.isClosed()) {
+            try {
+                queue.setMaxLength(next);
+            } catch (IllegalStateException closedMeanwhile) {
+                // the subscription ended between the check and the call
+            }
+        }
+    }
+
     /** Wakes the loop from a park (new demand, freed capacity) or a socket wait (termination). */
     void wake() {
         Thread t = thread;
@@ -81,10 +97,8 @@ final class QueueReader implements Runnable {
         try {
             while (!parent.isTerminated()) {
                 queue.expireOverdue();
-                int next = maxLength.update(parent.outstandingDemand(), queue.unresolvedCount());
-                if (next > 0) {
-                    queue.setMaxLength(next);
-                }
+                queue.flush(); // verdicts whose send failed are tried again
+                followDemand();
                 int capacity = Math.min(batchSize, maxInFlight - queue.unresolvedCount());
                 int claimed = capacity > 0 ? parent.claimDemand(capacity) : 0;
                 if (claimed > 0) {
@@ -120,12 +134,9 @@ final class QueueReader implements Runnable {
         List<Packet> batch = new ArrayList<>(limit);
         int n = queue.receive(batch::add, limit);
         if (n > 0) {
-            // One task per batch: one wake of the worker, not one per packet.
-            handoff.schedule(() -> {
-                for (Packet p : batch) {
-                    parent.emit(p);
-                }
-            });
+            // One task per batch: one wake of the worker, not one per packet; the verdicts given
+            // during the batch go out together when it ends.
+            handoff.schedule(() -> queue.dispatch(batch, parent::emit));
         }
         return n;
     }
