@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -81,7 +80,11 @@ public final class BoundQueue implements AutoCloseable {
 
     private final HeldPackets held = new HeldPackets();
     private final AtomicInteger unresolvedCount = new AtomicInteger();
-    private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+    /**
+     * Verdicts waiting to be sent: a lock-free stack linked through the packets themselves (no
+     * allocation per verdict). The flusher takes the whole stack at once and reverses it.
+     */
+    private final AtomicReference<Packet> pending = new AtomicReference<>();
     /** The verdicts of the send being built; used only under the send lock. */
     private Packet[] sendList = new Packet[64];
     /** Verdicts whose send failed, tried again at the next flush; used only under the send lock. */
@@ -352,9 +355,7 @@ public final class BoundQueue implements AutoCloseable {
                 onKernelError(decoder.error(records, base), decoder.errorMessageType(records, base),
                         decoder.id(records, base));
             } else if (type == k.typeTruncated) {
-                Packet p = new Packet(this, decoder.id(records, base), decoder.queue(records, base), 0,
-                        Hook.UNKNOWN, 0, null, 0, 0, 0, 0, null, java.util.OptionalInt.empty(),
-                        java.util.OptionalInt.empty(), null, null, null, 0, true, false, false, now);
+                Packet p = decoder.truncatedMessage(this, records, base, now);
                 hold(p);
                 resolve(p, options.defaultVerdict(), DefaultVerdictCause.TRUNCATED_MESSAGE);
             }
@@ -476,7 +477,11 @@ public final class BoundQueue implements AutoCloseable {
                     defaultLog.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
                 }
             }
-            pending.offer(p);
+            Packet top;
+            do {
+                top = pending.get();
+                p.nextPending = top;
+            } while (!pending.compareAndSet(top, p));
         } finally {
             submitters.decrementAndGet();
         }
@@ -539,7 +544,7 @@ public final class BoundQueue implements AutoCloseable {
     public void flush() {
         // Failed sends get one more try per flush at most, once their delay has passed.
         boolean retryNow = retryDue();
-        while (!pending.isEmpty() || retryNow) {
+        while (pending.get() != null || retryNow) {
             if (!sendLock.tryLock()) {
                 return; // the holder re-checks the queue after it unlocks
             }
@@ -567,17 +572,27 @@ public final class BoundQueue implements AutoCloseable {
      */
     private void drainAndSend(boolean withRetries) {
         if (transportClosed) {
-            pending.clear();
+            pending.set(null);
             return;
         }
         int n = 0;
         Packet p;
-        while ((withRetries && (p = retry.poll()) != null) || (p = pending.poll()) != null) {
-            if (n == sendList.length) {
-                sendList = java.util.Arrays.copyOf(sendList, n * 2);
-            }
-            sendList[n++] = p;
-            p.sent = true;
+        while (withRetries && (p = retry.poll()) != null) {
+            n = addToSend(n, p);
+        }
+        // The stack holds the newest first; reversed, verdicts go out in the order given.
+        Packet reversed = null;
+        for (p = pending.getAndSet(null); p != null; ) {
+            Packet next = p.nextPending;
+            p.nextPending = reversed;
+            reversed = p;
+            p = next;
+        }
+        for (p = reversed; p != null; ) {
+            Packet next = p.nextPending;
+            p.nextPending = null;
+            n = addToSend(n, p);
+            p = next;
         }
         retryWaiting = !retry.isEmpty();
         if (n == 0) {
@@ -613,6 +628,15 @@ public final class BoundQueue implements AutoCloseable {
             send(n);
         }
         java.util.Arrays.fill(sendList, 0, n, null);
+    }
+
+    private int addToSend(int n, Packet p) {
+        if (n == sendList.length) {
+            sendList = java.util.Arrays.copyOf(sendList, n * 2);
+        }
+        sendList[n] = p;
+        p.sent(true);
+        return n + 1;
     }
 
     /** Index in sendList of the batch verdict's top packet, or -1 when a batch would not pay. */
@@ -661,8 +685,8 @@ public final class BoundQueue implements AutoCloseable {
             int kept = 0;
             for (int i = chunkStart; i < end; i++) {
                 Packet q = sendList[i];
-                if (++q.sendAttempts < MAX_SEND_ATTEMPTS) {
-                    q.sent = false;
+                if (q.failedSend() < MAX_SEND_ATTEMPTS) {
+                    q.sent(false);
                     retry.add(q);
                     kept++;
                 }

@@ -43,7 +43,7 @@ final class HeldPackets {
         int live = 0;
         for (long i = head; i < tail; i++) {
             Packet p = old[(int) (i & mask)];
-            if (p != null && !p.sent) {
+            if (p != null && !p.sent()) {
                 live++;
             }
         }
@@ -55,7 +55,7 @@ final class HeldPackets {
         int n = 0;
         for (long i = head; i < tail; i++) {
             Packet p = old[(int) (i & mask)];
-            if (p != null && !p.sent) {
+            if (p != null && !p.sent()) {
                 next[n++] = p;
             }
         }
@@ -76,7 +76,7 @@ final class HeldPackets {
         while (h < t) {
             int slot = (int) (h & mask);
             Packet p = r[slot];
-            if (p != null && !p.sent) {
+            if (p != null && !p.sent()) {
                 break;
             }
             r[slot] = null;

@@ -250,12 +250,19 @@ class BoundQueueTest {
                 java.util.Optional.ofNullable(payload), false);
     }
 
+    /**
+     * A bound queue's socket binds exactly one queue number, so every packet it reads is of that
+     * queue; the verdict is addressed to the bound queue (the packet does not carry its own copy
+     * of the number, to stay one small object).
+     */
     @Test
-    void verdictIsAddressedToThePacketsQueue() {
+    void verdictIsAddressedToTheBoundQueue() {
         open(QueueOptions.queue(Q));
-        fake.offer(1, 9, new byte[1]); // a packet the kernel says came from queue 9
-        receiveAll(8).get(0).accept();
-        assertEquals(9, fake.lastVerdictFor(1).queue());
+        fake.offer(1, Q, new byte[1]);
+        Packet p = receiveAll(8).get(0);
+        assertEquals(Q, p.queueNumber());
+        p.accept();
+        assertEquals(Q, fake.lastVerdictFor(1).queue());
     }
 
     @Test
