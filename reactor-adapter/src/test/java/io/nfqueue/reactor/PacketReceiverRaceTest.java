@@ -157,7 +157,7 @@ class PacketReceiverRaceTest {
     @Test
     void requestRacingTheReceiveThreadAppliesMaxLengthChangesInOrder() {
         int requests = 20_000;
-        for (int round = 0; round < 10; round++) {
+        for (int round = 0; round < 40; round++) {
             FakeQueues fakes = new FakeQueues();
             FakeTransport fake = fakes.next(Q);
             // Hysteresis 1: every request moves the length, so every request can race the reader.
