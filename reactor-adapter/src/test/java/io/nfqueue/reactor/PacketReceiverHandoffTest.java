@@ -51,7 +51,7 @@ class PacketReceiverHandoffTest {
             p.accept();
         });
         try {
-            assertTrue(fake.awaitSent(96, VERIFY), "verdicts: " + fake.sent().size());
+            assertTrue(fake.awaitVerdicts(96, VERIFY), "verdicts: " + fake.verdictsApplied());
         } finally {
             running.dispose();
         }

@@ -156,10 +156,13 @@ class PacketReceiverProcessTest {
         AtomicInteger running = new AtomicInteger();
         AtomicInteger peak = new AtomicInteger();
 
+        // A decision runs from its subscription to its value: flatMap asks for the next packet
+        // only after a value, so counting down in doOnNext (not doFinally, which runs after the
+        // completion has already let flatMap request more) measures the limit itself.
         StepVerifier.create(receiver.processAsync(p -> Mono.delay(Duration.ofMillis(5))
                         .thenReturn(Verdict.accept())
                         .doOnSubscribe(s -> peak.accumulateAndGet(running.incrementAndGet(), Math::max))
-                        .doFinally(s -> running.decrementAndGet()), 3).take(30))
+                        .doOnNext(v -> running.decrementAndGet()), 3).take(30))
                 .expectNextCount(30)
                 .verifyComplete();
 

@@ -60,7 +60,7 @@ class PacketReceiverQueueRangeTest {
         });
         try {
             for (int q = FIRST; q <= LAST; q++) {
-                assertTrue(fakes.last(q).awaitSent(PER_QUEUE, VERIFY), "queue " + q);
+                assertTrue(fakes.last(q).awaitVerdicts(PER_QUEUE, VERIFY), "queue " + q);
             }
         } finally {
             running.dispose();
@@ -109,7 +109,7 @@ class PacketReceiverQueueRangeTest {
         parallel.subscribe(rails.toArray(new RailSubscriber[0]));
         try {
             for (int q = FIRST; q <= LAST; q++) {
-                assertTrue(fakes.last(q).awaitSent(PER_QUEUE, VERIFY), "queue " + q);
+                assertTrue(fakes.last(q).awaitVerdicts(PER_QUEUE, VERIFY), "queue " + q);
             }
         } finally {
             rails.forEach(BaseSubscriber::dispose);

@@ -9,8 +9,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import reactor.core.Disposable;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.test.StepVerifier;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -198,6 +200,36 @@ class PacketReceiverSubscriptionTest {
             parallel.dispose();
             running.dispose();
         }
+    }
+
+    /**
+     * §3.13: once cancelled, the receiver must not keep the subscriber reachable (a subscriber
+     * may hold a whole pipeline). The receiver keeps its last bindings for {@code counters()},
+     * so whatever those bindings reference stays alive until the next subscription.
+     */
+    @Test
+    void aCancelledSubscriberIsNotRetainedByTheReceiver() throws Exception {
+        fakes.next(Q).offerMany(1, 3, Q);
+        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        WeakReference<Object> subscriber = subscribeAndCancel(receiver);
+        for (int i = 0; i < 10 && subscriber.get() != null; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        assertNull(subscriber.get(), "the receiver still references the cancelled subscriber");
+        assertEquals(1, receiver.counters().size(), "counters of the last subscription stay readable");
+    }
+
+    /** In its own frame, so that no local variable of the test keeps the subscriber alive. */
+    private static WeakReference<Object> subscribeAndCancel(PacketReceiver receiver) {
+        BaseSubscriber<Packet> s = new BaseSubscriber<>() {
+        };
+        receiver.receive().subscribe(s);
+        Await.until(() -> receiver.counters().size() == 1 && receiver.counters().get(0).received() == 3,
+                () -> "3 delivered");
+        s.dispose();
+        Await.until(() -> !receiveThreadAlive(Q), () -> "receive thread ended");
+        return new WeakReference<>(s);
     }
 
     private static String receiveThreadStacks(int queue) {

@@ -6,7 +6,6 @@ import io.nfqueue.QueueCounters;
 import io.nfqueue.Verdict;
 import io.nfqueue.internal.NativeConstants;
 import io.nfqueue.testing.FakeTransport;
-import io.nfqueue.testing.SentVerdict;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,6 +21,7 @@ import reactor.test.StepVerifier;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -71,9 +71,33 @@ class PacketReceiverVerdictTest {
         assertEquals("", fakes.exactlyOnceProblems());
         for (int id = 1; id <= 15; id++) {
             int expected = id <= 5 ? k.nfDrop : k.nfAccept; // the default verdict is ACCEPT here
-            assertEquals(expected, fake.lastVerdictFor(id).baseVerdict(), "packet " + id);
+            assertEquals(expected, fake.verdictCodeFor(id), "packet " + id);
         }
         assertTrue(fake.isClosed(), "cancel unbinds");
+    }
+
+    /**
+     * With unbounded demand the kernel max-length is the ceiling (1024), so the kernel may hold
+     * hundreds of packets when the subscriber cancels; the default verdict must reach each of
+     * them, not the kernel's unbind (which drops them whatever the default verdict says).
+     */
+    @Test
+    void cancelResolvesEveryPacketTheKernelQueueHolds() {
+        FakeTransport fake = fakes.next(Q).offerMany(1, 500, Q); // within the ceiling of 1024
+        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).maxInFlight(10)
+                .defaultVerdict(Verdict.accept()));
+        List<Packet> held = new CopyOnWriteArrayList<>();
+
+        Disposable running = receiver.receive().subscribe(held::add);
+        Await.until(() -> held.size() == 10, () -> "10 in flight");
+        Await.until(() -> FakeQueues.currentMaxLength(fake) == 1024, () -> "max-length at the ceiling");
+        running.dispose();
+
+        QueueCounters c = receiver.counters().get(0);
+        assertEquals(10, c.defaultVerdicts(DefaultVerdictCause.CANCEL), c.toString());
+        assertEquals(Set.of(), fake.heldAtClose(), "packets left to the kernel's unbind (dropped, not ACCEPTed); "
+                + c);
+        assertEquals("", fakes.exactlyOnceProblems());
     }
 
     @Test
@@ -261,14 +285,14 @@ class PacketReceiverVerdictTest {
         try {
             Await.until(() -> forgotten.size() == 5, () -> "5 delivered");
             Await.sleep(100);
-            assertEquals(0, fake.sent().size(), "no verdict before the timeout");
-            Await.until(() -> fake.sent().size() == 5, () -> "watchdog verdicts, sent: " + fake.sent());
+            assertEquals(0, fake.verdictsApplied(), "no verdict before the timeout");
+            Await.until(() -> fake.verdictsApplied() == 5, () -> "watchdog verdicts, sent: " + fake.sent());
             assertEquals(5, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.TIMEOUT));
             IllegalStateException late = assertThrows(IllegalStateException.class, () -> forgotten.get(0).accept());
             assertTrue(late.getMessage().contains("TIMEOUT"), late.getMessage());
 
             fake.offerMany(6, 5, Q);
-            Await.until(() -> fake.sent().size() == 10, () -> "the subscription goes on: " + fake.sent().size());
+            Await.until(() -> fake.verdictsApplied() == 10, () -> "the subscription goes on: " + fake.verdictsApplied());
             assertFalse(fake.isClosed(), "the watchdog does not end the subscription");
         } finally {
             running.dispose();
@@ -283,39 +307,16 @@ class PacketReceiverVerdictTest {
         Await.until(fake::isClosed, () -> "the subscription's end unbinds the queue");
     }
 
+    /** Packets the fake kernel saw accepted (a batch record counts for each id it covered). */
     private int acceptedCount(FakeTransport fake) {
         int n = 0;
-        for (SentVerdict v : fake.sent()) {
-            if (v.baseVerdict() == k.nfAccept) {
-                n += v.batch() ? 0 : 1;
-            }
-        }
-        // Batch verdicts cover several ids: count ids the fake kernel saw accepted instead.
-        long batched = fake.sent().stream().filter(SentVerdict::batch).count();
-        if (batched > 0) {
-            n = 0;
-            for (int id : fake.verdictCounts().keySet()) {
-                SentVerdict last = lastCovering(fake, id);
-                if (last != null && last.baseVerdict() == k.nfAccept) {
-                    n++;
-                }
+        for (int id : fake.verdictCounts().keySet()) {
+            Integer code = fake.verdictCodeFor(id);
+            if (code != null && (code & 0xffff) == k.nfAccept) {
+                n++;
             }
         }
         return n;
-    }
-
-    /** The verdict that applied to {@code id}: its own record, or the batch that covered it. */
-    private static SentVerdict lastCovering(FakeTransport fake, int id) {
-        SentVerdict own = fake.lastVerdictFor(id);
-        if (own != null) {
-            return own;
-        }
-        for (SentVerdict v : fake.sent()) {
-            if (v.batch() && v.id() - id >= 0) {
-                return v;
-            }
-        }
-        return null;
     }
 
     private static Throwable rootCause(Throwable t) {
