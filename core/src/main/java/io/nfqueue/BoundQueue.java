@@ -292,6 +292,14 @@ public final class BoundQueue implements AutoCloseable {
      * @throws IllegalStateException when another thread is receiving
      */
     public int receive(Consumer<? super Packet> consumer, int limit) {
+        return receive(consumer, limit, null);
+    }
+
+    /**
+     * Like {@link #receive(Consumer, int)}, telling {@code onRead} how many packets were read
+     * before any is handed out: for adapters that account for demand per batch.
+     */
+    public int receive(Consumer<? super Packet> consumer, int limit, java.util.function.IntConsumer onRead) {
         Objects.requireNonNull(consumer, "consumer");
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be positive: " + limit);
@@ -304,6 +312,9 @@ public final class BoundQueue implements AutoCloseable {
         }
         try {
             int count = readBatch(Math.min(limit, slots));
+            if (count > 0 && onRead != null) {
+                onRead.accept(count);
+            }
             return count > 0 ? dispatch(consumer, count) : count;
         } finally {
             receiver.set(null);
@@ -856,6 +867,7 @@ public final class BoundQueue implements AutoCloseable {
             }
         } finally {
             socketLock.unlock();
+            resolutionListener = null; // it may lead to a subscriber that must not outlive its subscription
             closed.countDown();
         }
     }

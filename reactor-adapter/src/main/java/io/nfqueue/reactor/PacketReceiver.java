@@ -44,7 +44,13 @@ public final class PacketReceiver {
     private final AtomicBoolean[] owned;
     private volatile io.nfqueue.ResolutionListener listener;
     /** The queues of the current (or, once it ended, the last) subscription, by queue number. */
-    private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> lastQueues =
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> live =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
+    /**
+     * Final counters of queues whose subscription ended. A snapshot, not the queue: a closed
+     * queue would keep its buffers, and through its listener the subscriber (§3.13), alive.
+     */
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, io.nfqueue.QueueCounters> ended =
             new java.util.concurrent.ConcurrentSkipListMap<>();
 
     private PacketReceiver(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder) {
@@ -116,16 +122,25 @@ public final class PacketReceiver {
      */
     public List<io.nfqueue.QueueCounters> counters() {
         List<io.nfqueue.QueueCounters> all = new ArrayList<>();
-        for (BoundQueue q : lastQueues.values()) {
-            all.add(q.counters());
+        for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
+            io.nfqueue.QueueCounters c = countersOf(q);
+            if (c != null) {
+                all.add(c);
+            }
         }
         return all;
+    }
+
+    /** Counters of queue {@code number}: live, or the final ones of its last subscription, or null. */
+    io.nfqueue.QueueCounters countersOf(int number) {
+        BoundQueue q = live.get(number);
+        return q != null ? q.counters() : ended.get(number);
     }
 
     /** The kernel's line for each queue of the current subscription (empty when none is active). */
     public List<io.nfqueue.QueueStats> stats() {
         List<io.nfqueue.QueueStats> all = new ArrayList<>();
-        for (BoundQueue q : lastQueues.values()) {
+        for (BoundQueue q : live.values()) {
             if (!q.isClosed()) {
                 try {
                     all.add(q.stats());
@@ -145,15 +160,27 @@ public final class PacketReceiver {
         this.listener = listener;
     }
 
-    /** The queues of the current or last subscription (for metrics). */
+    /** The queues of the current subscriptions (for metrics). */
     List<BoundQueue> boundQueues() {
-        return new ArrayList<>(lastQueues.values());
+        return new ArrayList<>(live.values());
     }
 
     private void bound(List<BoundQueue> queues) {
         for (BoundQueue q : queues) {
-            lastQueues.put(q.queueNumber(), q);
+            live.put(q.queueNumber(), q);
         }
+    }
+
+    /** A subscription over queues first..last ended: keep their final counters, free the queues. */
+    private void ended(int first, int last) {
+        for (int q = first; q <= last; q++) {
+            BoundQueue b = live.get(q);
+            if (b != null) {
+                ended.put(q, b.counters()); // before the removal: counters() always finds one of them
+                live.remove(q, b);
+            }
+        }
+        release(first, last);
     }
 
     /**
@@ -200,7 +227,7 @@ public final class PacketReceiver {
                         + "a queue has one owner: cancel the first subscription or share it (Flux.share())"));
                 return;
             }
-            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> owner.release(first, last),
+            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> owner.ended(first, last),
                     owner.listener);
         }
     }
