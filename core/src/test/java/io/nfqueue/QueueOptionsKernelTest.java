@@ -93,7 +93,7 @@ class QueueOptionsKernelTest {
             assertEquals(failOpen ? 0 : 2, s.queueDropped(), s.toString());
             List<String> arrived = new ArrayList<>();
             if (failOpen) {
-                List<String> early = Udp.receive(sink, 3, Duration.ofMillis(500), Duration.ofSeconds(2)).stream()
+                List<String> early = Udp.receive(sink, 2, Duration.ofSeconds(3), Duration.ofSeconds(5)).stream()
                         .map(Udp::text).sorted().toList();
                 assertEquals(List.of("p3", "p4"), early, "overflow passes at once, before any verdict");
                 arrived.addAll(early);
