@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -77,8 +76,14 @@ public final class BoundQueue implements AutoCloseable {
     private final int fileDescriptor;
     private final String name;
 
-    private final ConcurrentHashMap<Integer, Packet> unresolved = new ConcurrentHashMap<>();
+    /** The thread running a batch through a consumer, per queue: its verdicts wait for the batch's end. */
+    private static final ThreadLocal<BoundQueue> DISPATCHING = new ThreadLocal<>();
+
+    private final HeldPackets held = new HeldPackets();
+    private final AtomicInteger unresolvedCount = new AtomicInteger();
     private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+    /** The verdicts of the send being built; used only under the send lock. */
+    private Packet[] sendList = new Packet[64];
     /** Guards the socket's send side and its closing. */
     private final ReentrantLock sendLock = new ReentrantLock();
     /** Guards the socket's receive side (receive, await) against closing. */
@@ -86,13 +91,13 @@ public final class BoundQueue implements AutoCloseable {
     /** Verdict submissions in progress: close waits for them before its final flush. */
     private final AtomicInteger submitters = new AtomicInteger();
     private final AtomicReference<Thread> receiver = new AtomicReference<>();
-    /** The thread dispatching a batch: its verdicts are flushed when the batch ends. */
-    private volatile Thread dispatching;
     private volatile boolean closing;
     private boolean transportClosed;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile long lastExpiryNanos;
+    private volatile ResolutionListener resolutionListener;
+    private volatile int maxLength;
 
     private final LongAdder received = new LongAdder();
     private final LongAdder verdictsSent = new LongAdder();
@@ -199,6 +204,7 @@ public final class BoundQueue implements AutoCloseable {
             default:
                 mode = k.copyPacket;
         }
+        maxLength = options.maxLength();
         int rc = transport.configure(options.queueNumber(), k.cmdBind, mode, options.copyRange(),
                 options.maxLength(), flags, mask, true);
         if (rc < 0) {
@@ -213,6 +219,11 @@ public final class BoundQueue implements AutoCloseable {
 
     public QueueOptions options() {
         return options;
+    }
+
+    /** The max-length last configured for this queue in the kernel. */
+    public int maxLength() {
+        return maxLength;
     }
 
     public int queueNumber() {
@@ -236,7 +247,7 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Packets handed out and not yet resolved. */
     public int unresolvedCount() {
-        return unresolved.size();
+        return unresolvedCount.get();
     }
 
     public boolean isClosed() {
@@ -308,7 +319,7 @@ public final class BoundQueue implements AutoCloseable {
             int type = decoder.type(records, base);
             if (type == k.typePacket) {
                 Packet p = decoder.decode(this, records, base, rx, now);
-                unresolved.put(p.id(), p);
+                hold(p);
                 if (forDispatch) {
                     batch[packets] = p;
                 }
@@ -320,7 +331,7 @@ public final class BoundQueue implements AutoCloseable {
                 Packet p = new Packet(this, decoder.id(records, base), decoder.queue(records, base), 0,
                         Hook.UNKNOWN, 0, null, 0, 0, 0, 0, null, java.util.OptionalInt.empty(),
                         java.util.OptionalInt.empty(), null, null, null, 0, true, false, false, now);
-                unresolved.put(p.id(), p);
+                hold(p);
                 resolve(p, options.defaultVerdict(), DefaultVerdictCause.TRUNCATED_MESSAGE);
             }
         }
@@ -328,8 +339,23 @@ public final class BoundQueue implements AutoCloseable {
         return packets;
     }
 
+    /** Records a packet just read as waiting for its verdict. Caller holds the socket lock. */
+    private void hold(Packet p) {
+        if (held.isFull()) {
+            sendLock.lock();
+            try {
+                held.compactOrGrow();
+            } finally {
+                sendLock.unlock();
+            }
+        }
+        held.append(p);
+        unresolvedCount.incrementAndGet();
+    }
+
     private void dispatch(Consumer<? super Packet> consumer, int count) {
-        dispatching = Thread.currentThread();
+        BoundQueue outer = DISPATCHING.get();
+        DISPATCHING.set(this);
         int i = 0;
         try {
             for (; i < count; i++) {
@@ -343,16 +369,47 @@ public final class BoundQueue implements AutoCloseable {
             }
         } catch (RuntimeException | Error e) {
             // The packet in hand and those the consumer never saw must not wait forever.
+            int n = 0;
             for (int j = i; j < count; j++) {
                 Packet p = batch[j];
                 batch[j] = null;
-                if (!p.isResolved()) {
-                    resolve(p, options.defaultVerdict(), DefaultVerdictCause.HANDLER_ERROR);
+                if (p != null && resolve(p, options.defaultVerdict(), DefaultVerdictCause.HANDLER_ERROR, false)) {
+                    n++;
                 }
             }
+            logBurst(n, DefaultVerdictCause.HANDLER_ERROR);
             throw e;
         } finally {
-            dispatching = null;
+            DISPATCHING.set(outer);
+            flush();
+        }
+    }
+
+    /**
+     * Hands packets this queue received to {@code consumer} on the calling thread, sending the
+     * verdicts given meanwhile in one batch at the end: for adapters that move a received batch
+     * to another thread (one wake per batch). If the consumer throws, that packet and the rest get
+     * the default verdict ({@link DefaultVerdictCause#HANDLER_ERROR}) and the exception propagates.
+     */
+    public void dispatch(java.util.List<Packet> packets, Consumer<? super Packet> consumer) {
+        BoundQueue outer = DISPATCHING.get();
+        DISPATCHING.set(this);
+        int i = 0;
+        try {
+            for (; i < packets.size(); i++) {
+                consumer.accept(packets.get(i));
+            }
+        } catch (RuntimeException | Error e) {
+            int n = 0;
+            for (int j = i; j < packets.size(); j++) {
+                if (resolve(packets.get(j), options.defaultVerdict(), DefaultVerdictCause.HANDLER_ERROR, false)) {
+                    n++;
+                }
+            }
+            logBurst(n, DefaultVerdictCause.HANDLER_ERROR);
+            throw e;
+        } finally {
+            DISPATCHING.set(outer);
             flush();
         }
     }
@@ -376,24 +433,47 @@ public final class BoundQueue implements AutoCloseable {
      * for the program's own verdicts.
      */
     boolean resolve(Packet p, Verdict verdict, DefaultVerdictCause cause) {
+        return resolve(p, verdict, cause, true);
+    }
+
+    /** {@code logSingle}: false when the caller logs a whole burst itself. */
+    private boolean resolve(Packet p, Verdict verdict, DefaultVerdictCause cause, boolean logSingle) {
         submitters.incrementAndGet();
         try {
             if (!p.claim(verdict, cause)) {
                 return false;
             }
-            unresolved.remove(p.id(), p);
+            unresolvedCount.decrementAndGet();
             if (cause != null) {
                 defaults.incrementAndGet(cause.ordinal());
-                defaultLog.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
+                if (logSingle) {
+                    defaultLog.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
+                }
             }
             pending.offer(p);
         } finally {
             submitters.decrementAndGet();
         }
-        if (Thread.currentThread() != dispatching) {
+        if (DISPATCHING.get() != this) {
             flush();
         }
+        ResolutionListener listener = resolutionListener;
+        if (listener != null) {
+            try {
+                listener.resolved(p, verdict, cause);
+            } catch (RuntimeException e) {
+                errorLog.record(1, "resolution listener failures, last: " + e);
+            }
+        }
         return true;
+    }
+
+    /**
+     * Calls {@code listener} after each verdict, on the thread that gave it: an adapter that
+     * stopped reading at its in-flight limit uses it to resume. One listener; null removes it.
+     */
+    public void onResolution(ResolutionListener listener) {
+        this.resolutionListener = listener;
     }
 
     /**
@@ -410,13 +490,23 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Gives every unresolved packet the default verdict under {@code cause}; returns how many. */
     public int resolveAllWithDefault(DefaultVerdictCause cause) {
-        int n = 0;
-        for (Packet p : unresolved.values()) {
-            if (resolve(p, options.defaultVerdict(), cause)) {
-                n++;
-            }
+        int[] n = {0};
+        socketLock.lock();
+        try {
+            held.forEach(p -> {
+                if (resolve(p, options.defaultVerdict(), cause, false)) {
+                    n[0]++;
+                }
+            });
+        } finally {
+            socketLock.unlock();
         }
-        return n;
+        logBurst(n[0], cause);
+        return n[0];
+    }
+
+    private void logBurst(int n, DefaultVerdictCause cause) {
+        defaultLog.burst(n, "unresolved packets got the default verdict " + options.defaultVerdict() + " because of " + cause);
     }
 
     /** Sends the verdicts given so far, unless another thread is sending them right now. */
@@ -433,34 +523,104 @@ public final class BoundQueue implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends every queued verdict. A run of plain accepts becomes one {@code NFQNL_MSG_VERDICT_BATCH}
+     * when that is exactly equivalent: the kernel applies a batch verdict to every held id up to
+     * its own, so its top must lie below the oldest packet still waiting for a verdict (not in
+     * this send), and below every id in this send that has another verdict (or a mark, or a
+     * payload). Every held id at or below the top is then a plain accept of this very send, and
+     * no other message of the send touches those ids, so message order does not matter.
+     * Caller holds the send lock.
+     */
     private void drainAndSend() {
         if (transportClosed) {
             pending.clear();
             return;
         }
-        writer.reset();
+        int n = 0;
         Packet p;
         while ((p = pending.poll()) != null) {
-            if (writer.count() > 0 && !writer.fits(p)) {
+            if (n == sendList.length) {
+                sendList = java.util.Arrays.copyOf(sendList, n * 2);
+            }
+            sendList[n++] = p;
+            p.sent = true;
+        }
+        if (n == 0) {
+            return;
+        }
+        Packet oldestWaiting = held.oldestUnsent();
+        int top = batchTop(n, oldestWaiting);
+        writer.reset();
+        int topId = 0;
+        if (top >= 0) {
+            topId = sendList[top].id();
+            int covered = 0;
+            for (int i = 0; i < n; i++) {
+                if (isPlainAccept(sendList[i]) && sendList[i].id() - topId <= 0) {
+                    covered++;
+                }
+            }
+            writer.writeBatchAccept(options.queueNumber(), topId, covered);
+        }
+        for (int i = 0; i < n; i++) {
+            Packet q = sendList[i];
+            sendList[i] = null;
+            if (top >= 0 && isPlainAccept(q) && q.id() - topId <= 0) {
+                continue;
+            }
+            if (writer.count() > 0 && !writer.fits(q)) {
                 send();
                 writer.reset();
             }
-            writer.write(p);
+            writer.write(q);
         }
         if (writer.count() > 0) {
             send();
         }
     }
 
+    /** Index in sendList of the batch verdict's top packet, or -1 when a batch would not pay. */
+    private int batchTop(int n, Packet oldestWaiting) {
+        boolean anyOther = false;
+        int lowestOther = 0;
+        for (int i = 0; i < n; i++) {
+            Packet q = sendList[i];
+            if (!isPlainAccept(q) && (!anyOther || q.id() - lowestOther < 0)) {
+                lowestOther = q.id();
+                anyOther = true;
+            }
+        }
+        int top = -1;
+        int candidates = 0;
+        for (int i = 0; i < n; i++) {
+            Packet q = sendList[i];
+            int id = q.id();
+            if (isPlainAccept(q) && (oldestWaiting == null || id - oldestWaiting.id() < 0)
+                    && (!anyOther || id - lowestOther < 0)) {
+                candidates++;
+                if (top < 0 || sendList[top].id() - id < 0) {
+                    top = i;
+                }
+            }
+        }
+        return candidates >= 2 ? top : -1;
+    }
+
+    private static boolean isPlainAccept(Packet p) {
+        Verdict v = p.resolvedVerdict();
+        return v.kind() == Verdict.Kind.ACCEPT && !v.hasMarkUnsafe() && v.payloadUnsafe() == null;
+    }
+
     private void send() {
-        int n = writer.count();
-        int rc = transport.sendVerdicts(n);
+        int records = writer.count();
+        int rc = transport.sendVerdicts(records);
         if (rc < 0) {
             sendFailures.increment();
-            errorLog.record(1, "verdict batches failed to send, last: " + n + " verdicts, "
+            errorLog.record(1, "verdict batches failed to send, last: " + writer.packets() + " verdicts, "
                     + ErrnoNames.describe(-rc));
         } else {
-            verdictsSent.add(n);
+            verdictsSent.add(writer.packets());
         }
     }
 
@@ -518,6 +678,7 @@ public final class BoundQueue implements AutoCloseable {
             if (rc < 0) {
                 throw ErrorMapper.map("set max length of " + name, -rc);
             }
+            maxLength = packets;
         } finally {
             sendLock.unlock();
         }
@@ -531,7 +692,7 @@ public final class BoundQueue implements AutoCloseable {
      */
     public int expireOverdue() {
         Duration timeout = options.verdictTimeout().orElse(null);
-        if (timeout == null || unresolved.isEmpty()) {
+        if (timeout == null || unresolvedCount.get() == 0) {
             return 0;
         }
         long limit = timeout.toNanos();
@@ -540,13 +701,20 @@ public final class BoundQueue implements AutoCloseable {
             return 0;
         }
         lastExpiryNanos = now;
-        int n = 0;
-        for (Packet p : unresolved.values()) {
-            if (now - p.receivedNanos() >= limit && resolve(p, options.defaultVerdict(), DefaultVerdictCause.TIMEOUT)) {
-                n++;
-            }
+        int[] n = {0};
+        socketLock.lock();
+        try {
+            held.forEach(p -> {
+                if (now - p.receivedNanos() >= limit
+                        && resolve(p, options.defaultVerdict(), DefaultVerdictCause.TIMEOUT, false)) {
+                    n[0]++;
+                }
+            });
+        } finally {
+            socketLock.unlock();
         }
-        return n;
+        logBurst(n[0], DefaultVerdictCause.TIMEOUT);
+        return n[0];
     }
 
     /** The kernel's line for this queue from {@code /proc/net/netfilter/nfnetlink_queue}. */
@@ -564,7 +732,7 @@ public final class BoundQueue implements AutoCloseable {
                 byCause.put(c, n);
             }
         }
-        return new QueueCounters(received.sum(), verdictsSent.sum(), byCause, unresolved.size(),
+        return new QueueCounters(received.sum(), verdictsSent.sum(), byCause, unresolvedCount.get(),
                 receiveBufferDrops.sum(), kernelErrors.sum(), sendFailures.sum());
     }
 
@@ -643,6 +811,6 @@ public final class BoundQueue implements AutoCloseable {
     @Override
     public String toString() {
         return "BoundQueue{" + name + ", port " + Integer.toUnsignedString(portId) + ", unresolved "
-                + unresolved.size() + (closing ? ", closed" : "") + '}';
+                + unresolvedCount.get() + (closing ? ", closed" : "") + '}';
     }
 }

@@ -58,6 +58,8 @@ public final class Packet {
     /** Set once, by the thread that won the state change, before the packet is queued to send. */
     private Verdict verdict;
     private DefaultVerdictCause defaultCause;
+    /** Its verdict went into a send: touched only by the thread holding the queue's send lock. */
+    boolean sent;
 
     Packet(BoundQueue owner, int id, int queueNumber, int hwProtocol, Hook hook, int mark, Instant timestamp,
            int inDevice, int outDevice, int physInDevice, int physOutDevice, byte[] hwAddress, OptionalInt uid,
@@ -240,6 +242,17 @@ public final class Packet {
             throw new IllegalStateException("packet " + id + " of queue " + queueNumber + " already has a verdict ("
                     + describeResolution() + ")");
         }
+    }
+
+    /**
+     * Gives the packet its queue's default verdict, counted under {@code cause}, unless it
+     * already has a verdict. For code that ends a packet's life without deciding it, such as a
+     * discard hook: {@code flux.doOnDiscard(Packet.class, p -> p.defaultVerdict(DefaultVerdictCause.DISCARD))}.
+     *
+     * @return true if this call resolved the packet
+     */
+    public boolean defaultVerdict(DefaultVerdictCause cause) {
+        return owner.resolveWithDefault(this, cause);
     }
 
     /** True once a verdict was given, by the program or by default. */

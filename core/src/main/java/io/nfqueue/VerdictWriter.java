@@ -19,13 +19,36 @@ final class VerdictWriter {
         this.tx = tx;
     }
 
+    private int packets;
+
+    /** Records written. */
     int count() {
         return count;
+    }
+
+    /** Packets those records give verdicts to (a batch record covers several). */
+    int packets() {
+        return packets;
     }
 
     void reset() {
         position = 0;
         count = 0;
+        packets = 0;
+    }
+
+    /** One NFQNL_MSG_VERDICT_BATCH record: ACCEPT for every held id up to {@code topId}, covering {@code covered} packets. */
+    void writeBatchAccept(int queue, int topId, int covered) {
+        int base = position;
+        tx.putInt(base + k.verId, topId);
+        tx.putInt(base + k.verVerdict, k.nfAccept);
+        tx.putInt(base + k.verFlags, k.verdictBatch);
+        tx.putInt(base + k.verMark, 0);
+        tx.putInt(base + k.verQueue, queue);
+        tx.putInt(base + k.verPayloadLength, 0);
+        position += (k.verdictSize + 7) & ~7;
+        count++;
+        packets += covered;
     }
 
     /** Whether {@code p}'s verdict fits after what is written; an empty writer fits any verdict. */
@@ -61,6 +84,7 @@ final class VerdictWriter {
         }
         position += size(v);
         count++;
+        packets++;
     }
 
     int code(Verdict v) {

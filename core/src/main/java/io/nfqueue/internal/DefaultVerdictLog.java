@@ -20,6 +20,15 @@ public final class DefaultVerdictLog {
         this.subject = subject;
     }
 
+    /** Logs a whole burst at once (a close, a cancel, a timeout sweep): one line for all of it. */
+    public void burst(long count, String what) {
+        if (count > 0) {
+            lastLogNanos.set(System.nanoTime());
+            long earlier = sinceLastLog.getAndSet(0);
+            LOG.log(Level.WARNING, subject + ": " + (count + earlier) + " " + what);
+        }
+    }
+
     /** Adds {@code count} events described by {@code what}; logs if the interval has passed. */
     public void record(long count, String what) {
         sinceLastLog.addAndGet(count);

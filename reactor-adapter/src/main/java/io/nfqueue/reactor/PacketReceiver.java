@@ -1,0 +1,185 @@
+package io.nfqueue.reactor;
+
+import io.nfqueue.BoundQueue;
+import io.nfqueue.Packet;
+import io.nfqueue.QueueOptions;
+import io.nfqueue.reactor.internal.ReceiverSubscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
+import reactor.core.publisher.ParallelFlux;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+
+/**
+ * Packets of one NFQUEUE (or a range of them) as a backpressure-aware {@link Flux}, whose demand
+ * reaches the kernel: the socket is read only while there is demand, and the kernel queue's
+ * max-length follows outstanding demand plus unresolved packets.
+ *
+ * <pre>{@code
+ * PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(1));
+ * Disposable running = receiver.receive()
+ *         .doOnNext(p -> { if (isBad(p)) p.drop(); else p.accept(); })
+ *         .subscribe();
+ * ...
+ * running.dispose();   // unbinds; unresolved packets get the default verdict
+ * }</pre>
+ *
+ * <p>Each subscription binds the queues when it starts and unbinds them when it ends (cancel,
+ * error). One receiver has at most one active subscription, since a queue number has at most one
+ * owner: a second concurrent one fails with {@link IllegalStateException}.
+ *
+ * <p>Packets are emitted on the queue's receive thread ({@code nfqueue-<num>-rx}) unless
+ * {@link ReceiverOptions#handoff} names a scheduler. A subscriber that blocks stalls reading,
+ * and that is backpressure: the kernel queue and the overflow policy take over.
+ */
+public final class PacketReceiver {
+    private final ReceiverOptions options;
+    private final Function<QueueOptions, BoundQueue> binder;
+    private final AtomicBoolean active = new AtomicBoolean();
+    private volatile io.nfqueue.ResolutionListener listener;
+    /** The queues of the current (or, once it ended, the last) subscription, by queue number. */
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> lastQueues =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    private PacketReceiver(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder) {
+        this.options = options;
+        this.binder = binder;
+    }
+
+    public static PacketReceiver create(ReceiverOptions options) {
+        return new PacketReceiver(Objects.requireNonNull(options, "options"), BoundQueue::open);
+    }
+
+    /**
+     * A receiver that binds its queues with {@code binder}. Internal: for tests of the adapter
+     * over a fake transport.
+     */
+    public static PacketReceiver create(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder) {
+        return new PacketReceiver(Objects.requireNonNull(options, "options"), Objects.requireNonNull(binder, "binder"));
+    }
+
+    public ReceiverOptions options() {
+        return options;
+    }
+
+    /** All queues of the range merged into one Flux, in order within each queue. */
+    public Flux<Packet> receive() {
+        return new ReceiveFlux(this, active, options);
+    }
+
+    /** One rail per queue of the range, each with its own demand and receive thread. */
+    public ParallelFlux<Packet> receiveParallel() {
+        List<Flux<Packet>> rails = new ArrayList<>();
+        for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
+            rails.add(new ReceiveFlux(this, new AtomicBoolean(), options.onlyQueue(q)));
+        }
+        @SuppressWarnings("unchecked")
+        Flux<Packet>[] array = rails.toArray(new Flux[0]);
+        return ParallelFlux.from(array);
+    }
+
+    /** The number of queues (and rails of {@link #receiveParallel()}). */
+    public int parallelism() {
+        return options.queueCount();
+    }
+
+    /**
+     * The library's counters for each queue of the current subscription, or of the last one
+     * once it ended (empty before the first); in queue order.
+     */
+    public List<io.nfqueue.QueueCounters> counters() {
+        List<io.nfqueue.QueueCounters> all = new ArrayList<>();
+        for (BoundQueue q : lastQueues.values()) {
+            all.add(q.counters());
+        }
+        return all;
+    }
+
+    /** The kernel's line for each queue of the current subscription (empty when none is active). */
+    public List<io.nfqueue.QueueStats> stats() {
+        List<io.nfqueue.QueueStats> all = new ArrayList<>();
+        for (BoundQueue q : lastQueues.values()) {
+            if (!q.isClosed()) {
+                try {
+                    all.add(q.stats());
+                } catch (IllegalStateException closedMeanwhile) {
+                    // the subscription ended while we read
+                }
+            }
+        }
+        return all;
+    }
+
+    /**
+     * Observes every verdict of later subscriptions (metrics); set it before subscribing.
+     * Internal hook used by {@link ReceiverMetrics}.
+     */
+    public void onResolution(io.nfqueue.ResolutionListener listener) {
+        this.listener = listener;
+    }
+
+    /** The queues of the current or last subscription (for metrics). */
+    List<BoundQueue> boundQueues() {
+        return new ArrayList<>(lastQueues.values());
+    }
+
+    private void bound(List<BoundQueue> queues) {
+        for (BoundQueue q : queues) {
+            lastQueues.put(q.queueNumber(), q);
+        }
+    }
+
+    /**
+     * Verdicts as return values: {@code decide} maps each packet to its verdict, which is
+     * given before the result is emitted. An exception becomes the default verdict.
+     */
+    public Flux<ProcessedPacket> process(Function<? super Packet, io.nfqueue.Verdict> decide) {
+        Objects.requireNonNull(decide, "decide");
+        return receive().map(p -> VerdictGiver.give(p, () -> decide.apply(p), options.defaultVerdict()));
+    }
+
+    /**
+     * Asynchronous verdicts: {@code decide} returns a publisher of the verdict (its first
+     * element counts), at most {@code concurrency} at a time. An error, an empty publisher or,
+     * with a verdict timeout, no verdict in time becomes the default verdict.
+     */
+    public Flux<ProcessedPacket> processAsync(Function<? super Packet, ? extends org.reactivestreams.Publisher<io.nfqueue.Verdict>> decide,
+                                             int concurrency) {
+        Objects.requireNonNull(decide, "decide");
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("concurrency must be positive: " + concurrency);
+        }
+        return receive().flatMap(p -> VerdictGiver.giveAsync(p, decide, options.verdictTimeout().orElse(null), options.defaultVerdict()),
+                concurrency, 1);
+    }
+
+    /** The source: each subscriber gets a {@link ReceiverSubscription} that binds the queues. */
+    private static final class ReceiveFlux extends Flux<Packet> {
+        private final PacketReceiver owner;
+        private final AtomicBoolean active;
+        private final ReceiverOptions options;
+
+        ReceiveFlux(PacketReceiver owner, AtomicBoolean active, ReceiverOptions options) {
+            this.owner = owner;
+            this.active = active;
+            this.options = options;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Packet> actual) {
+            if (!active.compareAndSet(false, true)) {
+                Operators.error(actual, new IllegalStateException("queues " + options.firstQueue() + ".."
+                        + options.lastQueue() + " already have an active subscription on this receiver; "
+                        + "a queue has one owner: cancel the first subscription or share it (Flux.share())"));
+                return;
+            }
+            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> active.set(false),
+                    owner.listener);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.nfqueue.reactor;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.nfqueue.BoundQueue;
+import io.nfqueue.DefaultVerdictCause;
+import io.nfqueue.QueueCounters;
+import io.nfqueue.QueueStats;
+import io.nfqueue.Verdict;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Micrometer meters for a {@link PacketReceiver}. Micrometer is an optional dependency: this
+ * class is the only one that uses it, and only a program that calls {@link #bind} needs it.
+ *
+ * <pre>{@code
+ * PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(1));
+ * ReceiverMetrics.bind(receiver, registry);   // before subscribing
+ * }</pre>
+ *
+ * <p>Per queue (tag {@code queue}): {@code nfqueue.packets.received}, {@code nfqueue.packets.inflight},
+ * {@code nfqueue.queue.maxlength} (the kernel max-length now), {@code nfqueue.kernel.dropped}
+ * (tag {@code reason}: {@code queue_full}, {@code socket_full}; read from
+ * {@code /proc/net/netfilter/nfnetlink_queue} at each scrape). For all queues:
+ * {@code nfqueue.verdicts} (tags {@code kind}, {@code cause}: {@code program} or a
+ * {@link DefaultVerdictCause}) and the timer {@code nfqueue.verdict.latency} (receive to verdict).
+ */
+public final class ReceiverMetrics {
+    private final PacketReceiver receiver;
+    private final Map<Verdict.Kind, Counter> programVerdicts = new EnumMap<>(Verdict.Kind.class);
+    private final Map<DefaultVerdictCause, Counter> defaultVerdicts = new EnumMap<>(DefaultVerdictCause.class);
+    private final Timer latency;
+
+    private ReceiverMetrics(PacketReceiver receiver, MeterRegistry registry) {
+        this.receiver = receiver;
+        for (Verdict.Kind kind : Verdict.Kind.values()) {
+            programVerdicts.put(kind, Counter.builder("nfqueue.verdicts").tag("kind", kind.name())
+                    .tag("cause", "program").description("verdicts given").register(registry));
+        }
+        String defaultKind = receiver.options().defaultVerdict().kind().name();
+        for (DefaultVerdictCause cause : DefaultVerdictCause.values()) {
+            defaultVerdicts.put(cause, Counter.builder("nfqueue.verdicts").tag("kind", defaultKind)
+                    .tag("cause", cause.name()).description("verdicts given").register(registry));
+        }
+        latency = Timer.builder("nfqueue.verdict.latency").description("time from receive to verdict")
+                .register(registry);
+        for (int q = receiver.options().firstQueue(); q <= receiver.options().lastQueue(); q++) {
+            int queue = q;
+            Tags tags = Tags.of("queue", Integer.toString(q));
+            FunctionCounter.builder("nfqueue.packets.received", this,
+                    m -> m.counter(queue, c -> c.received())).tags(tags).register(registry);
+            Gauge.builder("nfqueue.packets.inflight", this, m -> m.counter(queue, c -> c.unresolved()))
+                    .tags(tags).register(registry);
+            Gauge.builder("nfqueue.queue.maxlength", this, m -> m.maxLength(queue)).tags(tags).register(registry);
+            FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::queueDropped))
+                    .tags(tags.and("reason", "queue_full")).register(registry);
+            FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::userDropped))
+                    .tags(tags.and("reason", "socket_full")).register(registry);
+        }
+    }
+
+    /** Registers the meters and starts counting verdicts of the receiver's later subscriptions. */
+    public static ReceiverMetrics bind(PacketReceiver receiver, MeterRegistry registry) {
+        ReceiverMetrics metrics = new ReceiverMetrics(receiver, registry);
+        receiver.onResolution((packet, verdict, cause) -> {
+            (cause == null ? metrics.programVerdicts.get(verdict.kind()) : metrics.defaultVerdicts.get(cause)).increment();
+            metrics.latency.record(System.nanoTime() - packet.receivedNanos(), TimeUnit.NANOSECONDS);
+        });
+        return metrics;
+    }
+
+    private BoundQueue queue(int number) {
+        for (BoundQueue q : receiver.boundQueues()) {
+            if (q.queueNumber() == number) {
+                return q;
+            }
+        }
+        return null;
+    }
+
+    private double counter(int number, ToDoubleFunction<QueueCounters> f) {
+        BoundQueue q = queue(number);
+        return q == null ? 0 : f.applyAsDouble(q.counters());
+    }
+
+    private double maxLength(int number) {
+        BoundQueue q = queue(number);
+        return q == null || q.isClosed() ? 0 : q.maxLength();
+    }
+
+    private double stat(int number, ToDoubleFunction<QueueStats> f) {
+        BoundQueue q = queue(number);
+        if (q == null || q.isClosed()) {
+            return 0;
+        }
+        try {
+            return f.applyAsDouble(q.stats());
+        } catch (RuntimeException closedMeanwhile) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.nfqueue.reactor.internal;
+
+import io.nfqueue.BoundQueue;
+import io.nfqueue.Packet;
+import reactor.core.scheduler.Scheduler;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The receive loop of one queue, on its own thread ({@code nfqueue-<num>-rx}). It reads only
+ * while its subscription has unclaimed demand and the queue has fewer than maxInFlight
+ * unresolved packets; it emits on its own thread (or hands each batch to a scheduler worker),
+ * keeps the kernel max-length following demand, and runs the verdict-timeout watchdog.
+ */
+final class QueueReader implements Runnable {
+    /** Longest wait before the loop looks again at timeouts and termination. */
+    private static final long SLICE_MILLIS = 50;
+
+    private final ReceiverSubscription parent;
+    private final BoundQueue queue;
+    private final int maxInFlight;
+    private final int batchSize;
+    private final MaxLengthControl maxLength;
+    private final Scheduler.Worker handoff;
+    private volatile Thread thread;
+    private volatile boolean parked;
+    private final io.nfqueue.ResolutionListener extraListener;
+
+    QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
+                Scheduler.Worker handoff) {
+        this.parent = parent;
+        this.queue = queue;
+        this.maxInFlight = maxInFlight;
+        this.batchSize = queue.options().batchSize();
+        this.maxLength = maxLength;
+        this.handoff = handoff;
+        // A verdict that frees capacity wakes a reader parked at its in-flight limit.
+        queue.onResolution(this::onResolution);
+        this.extraListener = parent.resolutionListener();
+    }
+
+    BoundQueue queue() {
+        return queue;
+    }
+
+    void start() {
+        Thread t = new Thread(this, "nfqueue-" + queue.queueNumber() + "-rx");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    /**
+     * Moves the kernel max-length toward outstanding demand + unresolved packets. Called by the
+     * loop and by request(), so new demand reaches the kernel before request() returns, not when
+     * this thread next gets a core.
+     */
+    void followDemand() {
+        int next = maxLength.update(parent.outstandingDemand(), queue.unresolvedCount());
+        if (next > 0 && !queue.isClosed()) {
+            try {
+                queue.setMaxLength(next);
+            } catch (IllegalStateException closedMeanwhile) {
+                // the subscription ended between the check and the call
+            }
+        }
+    }
+
+    /** Wakes the loop from a park (new demand, freed capacity) or a socket wait (termination). */
+    void wake() {
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    private void onResolution(Packet p, io.nfqueue.Verdict v, io.nfqueue.DefaultVerdictCause cause) {
+        if (parked) {
+            wake();
+        }
+        if (extraListener != null) {
+            extraListener.resolved(p, v, cause);
+        }
+    }
+
+    void disposeHandoff() {
+        if (handoff != null) {
+            handoff.dispose();
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (!parent.isTerminated()) {
+                queue.expireOverdue();
+                followDemand();
+                int capacity = Math.min(batchSize, maxInFlight - queue.unresolvedCount());
+                int claimed = capacity > 0 ? parent.claimDemand(capacity) : 0;
+                if (claimed > 0) {
+                    int n = read(claimed);
+                    parent.giveBackDemand(claimed - Math.max(n, 0));
+                    if (n < 0) {
+                        return; // closed by the subscription's end
+                    }
+                    if (n == 0) {
+                        queue.awaitReadable(SLICE_MILLIS);
+                    }
+                } else {
+                    parked = true;
+                    if (!parent.isTerminated() && !canRead()) {
+                        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(SLICE_MILLIS));
+                    }
+                    parked = false;
+                }
+            }
+        } catch (Throwable t) {
+            parent.fail(t);
+        }
+    }
+
+    private boolean canRead() {
+        return parent.outstandingDemand() > 0 && queue.unresolvedCount() < maxInFlight;
+    }
+
+    private int read(int limit) {
+        if (handoff == null) {
+            return queue.receive(parent::emit, limit);
+        }
+        List<Packet> batch = new ArrayList<>(limit);
+        int n = queue.receive(batch::add, limit);
+        if (n > 0) {
+            // One task per batch: one wake of the worker, not one per packet; the verdicts given
+            // during the batch go out together when it ends.
+            handoff.schedule(() -> queue.dispatch(batch, parent::emit));
+        }
+        return n;
+    }
+}

@@ -1,0 +1,50 @@
+package io.nfqueue.samples;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The parts of the samples that need no kernel: payload parsing, capability bits, the CLI's errors. */
+class SamplesUnitTest {
+
+    @Test
+    void readsTheDatagramNumberFromAnIpv4UdpPacket() {
+        byte[] text = "demo-42".getBytes(StandardCharsets.US_ASCII);
+        byte[] ip = new byte[20 + 8 + text.length];
+        ip[0] = 0x45;
+        ip[9] = 17;
+        System.arraycopy(text, 0, ip, 28, text.length);
+        assertEquals(42, DemoDatagram.number(ip));
+        ip[9] = 6;
+        assertEquals(-1, DemoDatagram.number(ip), "not UDP");
+        assertEquals(-1, DemoDatagram.number(new byte[10]), "too short");
+    }
+
+    @Test
+    void readsEffectiveCapabilities() {
+        long caps = Privileges.parseCapEff(List.of("Name:\tjava", "CapEff:\t0000000000201000"));
+        assertTrue(Privileges.has(caps, Privileges.CAP_NET_ADMIN));
+        assertTrue(Privileges.has(caps, Privileges.CAP_SYS_ADMIN));
+        assertFalse(Privileges.has(Privileges.parseCapEff(List.of("CapEff:\t0000000000000000")),
+                Privileges.CAP_NET_ADMIN));
+    }
+
+    @Test
+    void aBadCommandLineIsOneLineAndStatusTwo() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(new String[] {"print", "--queue", "70000"}, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, status);
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("error: print: --queue must be 0..65535: 70000"), text);
+        assertFalse(text.contains("Exception"), text);
+        assertEquals(2, Main.run(new String[] {"frobnicate"}, System.out, new PrintStream(new ByteArrayOutputStream())));
+    }
+}
