@@ -139,6 +139,24 @@ class NetfilterQueueErrorsKernelTest {
     }
 
     @Test
+    void queueOwnedByAnotherSocketOfThisProcess() {
+        try (NetfilterQueue first = NetfilterQueue.open(QueueOptions.queue(QUEUE).networkNamespace(ns.path()))) {
+            QueueAlreadyBoundException e = assertThrows(QueueAlreadyBoundException.class,
+                    () -> NetfilterQueue.open(QueueOptions.queue(QUEUE).networkNamespace(ns.path())).close());
+            assertEquals(Integer.toUnsignedLong(first.handle().portId()), e.ownerPortId(), e.getMessage());
+            assertEquals(QUEUE, first.stats().queueNumber(), "the first binding is untouched");
+        }
+    }
+
+    @Test
+    void aMissingNamespaceFileSaysHowToCreateIt() {
+        Path missing = Path.of("/var/run/netns/nfqt-does-not-exist");
+        NfQueueException e = assertThrows(NfQueueException.class,
+                () -> NetfilterQueue.open(QueueOptions.queue(QUEUE).networkNamespace(missing)).close());
+        assertTrue(e.getMessage().contains(missing.toString()) && e.getMessage().contains("ip netns add"), e.getMessage());
+    }
+
+    @Test
     void bindWithoutCapNetAdminSaysWhatToGrant() {
         List<String> prefix = List.of("ip", "netns", "exec", ns.name(), "setpriv", "--reuid=65534", "--regid=65534",
                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all");
