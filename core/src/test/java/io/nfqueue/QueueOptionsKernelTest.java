@@ -107,4 +107,39 @@ class QueueOptionsKernelTest {
             return arrived;
         }
     }
+
+    /**
+     * A receive buffer too small for what waits: the kernel drops what does not fit (counted in
+     * the proc file's user-dropped field) and reports ENOBUFS once; the library counts that and
+     * keeps receiving, so every packet that did fit is handled, and later ones too.
+     */
+    @Test
+    void aFullReceiveBufferIsCountedAndReceivingGoesOn() throws Exception {
+        int sent = 300;
+        byte[] data = new byte[1400];
+        try (DatagramChannel sink = ns.udpSocket("127.0.0.1", PORT);
+             DatagramChannel sender = ns.udpSocket("127.0.0.1", 0);
+             NetfilterQueue queue = NetfilterQueue.open(QueueOptions.queue(QUEUE).socketBufferSize(65536)
+                     .networkNamespace(ns.path()))) {
+            assertTrue(queue.handle().receiveBufferSize() < sent * data.length,
+                    "the buffer must be too small for the test: " + queue.handle().receiveBufferSize());
+            for (int i = 0; i < sent; i++) {
+                Udp.send(sender, "127.0.0.1", PORT, data);
+            }
+            QueueStats before = queue.stats();
+            assertTrue(before.userDropped() > 0, "the kernel should have dropped some: " + before);
+            assertEquals(sent, before.queued() + before.userDropped(), before.toString());
+
+            int handled = QueuePolling.handle(queue, Packet::accept, (int) before.queued(), Duration.ofSeconds(10));
+            assertEquals(before.queued(), handled, "every packet that fitted is handled despite ENOBUFS");
+            assertTrue(queue.counters().receiveBufferDrops() >= 1, queue.counters().toString());
+            assertEquals(handled, Udp.receive(sink, sent, Duration.ofSeconds(1), Duration.ofSeconds(10)).size());
+
+            // Still receiving afterwards.
+            Udp.send(sender, "127.0.0.1", PORT, "after");
+            assertEquals(1, QueuePolling.handle(queue, Packet::accept, 1, Duration.ofSeconds(5)));
+            assertEquals("after", Udp.text(Udp.receiveOne(sink, Duration.ofSeconds(5))));
+            assertEquals(0, queue.stats().queued());
+        }
+    }
 }
