@@ -1,5 +1,6 @@
 package io.nfqueue;
 
+import io.nfqueue.testing.Await;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
@@ -104,7 +105,7 @@ class NetfilterQueueHandlerErrorKernelTest {
                 Udp.send(sender, "127.0.0.1", PORT, "p" + i);
             }
             // Let all five wait in the socket so that one receive reads them as one batch.
-            assertTrue(io.nfqueue.testing.KernelQueues.await(
+            assertTrue(Await.until(
                     () -> queue.stats().queued() == 5, Duration.ofSeconds(5)), queue.stats().toString());
             RuntimeException boom = new IllegalStateException("first packet fails");
             RuntimeException thrown = assertThrows(RuntimeException.class,

@@ -1,5 +1,6 @@
 package io.nfqueue;
 
+import io.nfqueue.testing.Await;
 import io.nfqueue.testing.KernelQueues;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -87,7 +88,7 @@ class NetfilterQueueLifecycleKernelTest {
                 assertEquals(1, again.stats().queued(), "the new packet still waits for its own verdict");
                 fresh.get(0).accept();
                 assertEquals("second-binding", Udp.text(Udp.receiveOne(sink, Duration.ofSeconds(5))));
-                assertTrue(KernelQueues.await(() -> again.stats().queued() == 0, Duration.ofSeconds(5)));
+                assertTrue(Await.until(() -> again.stats().queued() == 0, Duration.ofSeconds(5)));
             }
         }
     }
@@ -121,7 +122,7 @@ class NetfilterQueueLifecycleKernelTest {
                 for (int i = 0; i < HELD; i++) {
                     Udp.send(sender, "127.0.0.1", PORT, "unread-" + i);
                 }
-                assertTrue(KernelQueues.await(() -> queue.stats().queued() == HELD, Duration.ofSeconds(5)),
+                assertTrue(Await.until(() -> queue.stats().queued() == HELD, Duration.ofSeconds(5)),
                         queue.stats().toString());
                 assertEquals(0, queue.counters().received());
             } finally {
@@ -192,7 +193,7 @@ class NetfilterQueueLifecycleKernelTest {
                 for (int i = 0; i < HELD; i++) {
                     Udp.send(sender, "127.0.0.1", PORT, "batch-" + i);
                 }
-                assertTrue(KernelQueues.await(() -> queue.stats().queued() == HELD, Duration.ofSeconds(5)));
+                assertTrue(Await.until(() -> queue.stats().queued() == HELD, Duration.ofSeconds(5)));
                 // The first packet is accepted, then the handler closes the queue; the other
                 // four, read in the same batch, get the default DROP.
                 CompletableFuture<Void> running = CompletableFuture.runAsync(() -> queue.run(p -> {

@@ -1,5 +1,6 @@
 package io.nfqueue;
 
+import io.nfqueue.testing.Await;
 import io.nfqueue.testing.KernelQueues;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -130,7 +131,7 @@ class NetfilterQueueVerdictKernelTest {
             Collections.sort(got);
             Collections.sort(expected);
             assertEquals(expected, got, "accepted packets arrive exactly once, dropped ones never");
-            assertTrue(KernelQueues.await(() -> queue.stats().queued() == 0, Duration.ofSeconds(5)),
+            assertTrue(Await.until(() -> queue.stats().queued() == 0, Duration.ofSeconds(5)),
                     "the kernel still holds packets: " + queue.stats());
             // Read what the kernel sent back (error acks come in on the receive path); no packet is left.
             int extra = queue.poll(p -> { }, Duration.ofMillis(200));

@@ -1,5 +1,6 @@
 package io.nfqueue;
 
+import io.nfqueue.testing.Await;
 import io.nfqueue.testing.KernelQueues;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -101,7 +102,7 @@ class QueueOptionsKernelTest {
             List<Packet> held = QueuePolling.collect(queue, 3, Duration.ofSeconds(5));
             assertEquals(3, held.size());
             held.forEach(Packet::accept);
-            assertTrue(KernelQueues.await(() -> queue.stats().queued() == 0, Duration.ofSeconds(5)));
+            assertTrue(Await.until(() -> queue.stats().queued() == 0, Duration.ofSeconds(5)));
             Udp.receive(sink, 6, Duration.ofSeconds(1), Duration.ofSeconds(5)).forEach(d -> arrived.add(Udp.text(d)));
             Collections.sort(arrived);
             return arrived;

@@ -1,6 +1,6 @@
 package io.nfqueue;
 
-import io.nfqueue.testing.KernelQueues;
+import io.nfqueue.testing.Await;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
@@ -92,7 +92,7 @@ class VerdictBatchKernelTest {
             }, n, Duration.ofSeconds(5));
             assertEquals(n, handled);
             assertEquals(1, keptPacket.size());
-            assertTrue(KernelQueues.await(() -> queue.stats().queued() == 1, Duration.ofSeconds(5)),
+            assertTrue(Await.until(() -> queue.stats().queued() == 1, Duration.ofSeconds(5)),
                     "the kernel should hold only p" + kept + ": " + queue.stats());
             // Give the kept packet's verdict from another thread.
             other.submit(() -> keptPacket.get(0).drop()).get(5, TimeUnit.SECONDS);
@@ -101,7 +101,7 @@ class VerdictBatchKernelTest {
             Collections.sort(got);
             Collections.sort(expected);
             assertEquals(expected, got, "p" + kept + " was dropped; no batch accept may have taken it");
-            assertTrue(KernelQueues.await(() -> queue.stats().queued() == 0, Duration.ofSeconds(5)));
+            assertTrue(Await.until(() -> queue.stats().queued() == 0, Duration.ofSeconds(5)));
             assertEquals(0, queue.poll(p -> { }, Duration.ofMillis(100)));
             assertEquals(0, queue.counters().kernelErrors(), queue.counters().toString());
         }
@@ -143,7 +143,7 @@ class VerdictBatchKernelTest {
         for (int i = 0; i < n; i++) {
             Udp.send(sender, "127.0.0.1", PORT, prefix + i);
         }
-        assertTrue(KernelQueues.await(() -> queue.stats().queued() == n, Duration.ofSeconds(5)), queue.stats().toString());
+        assertTrue(Await.until(() -> queue.stats().queued() == n, Duration.ofSeconds(5)), queue.stats().toString());
     }
 
     @Test
@@ -182,7 +182,7 @@ class VerdictBatchKernelTest {
             Collections.sort(got);
             Collections.sort(expected);
             assertEquals(expected, got, "odd ones arrive once each, even ones never");
-            assertTrue(KernelQueues.await(() -> queue.stats().queued() == 0, Duration.ofSeconds(5)), queue.stats().toString());
+            assertTrue(Await.until(() -> queue.stats().queued() == 0, Duration.ofSeconds(5)), queue.stats().toString());
             assertEquals(0, queue.poll(p -> { }, Duration.ofMillis(100)));
             QueueCounters c = queue.counters();
             assertEquals(n, c.verdictsSent(), c.toString());

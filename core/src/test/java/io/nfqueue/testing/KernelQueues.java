@@ -2,11 +2,9 @@ package io.nfqueue.testing;
 
 import io.nfqueue.QueueStats;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 
 /**
  * The kernel's list of bound queues in a namespace, read by {@code cat} run inside it rather
@@ -34,24 +32,5 @@ public final class KernelQueues {
     /** The line of queue {@code number} in {@code ns}, if it is bound. */
     public static Optional<QueueStats> find(NetNamespace ns, int number) {
         return all(ns).stream().filter(s -> s.queueNumber() == number).findFirst();
-    }
-
-    /** Polls {@code condition} every 10 ms until it holds or {@code timeout} passes; returns the last result. */
-    public static boolean await(BooleanSupplier condition, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            if (System.nanoTime() >= deadline) {
-                return false;
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return condition.getAsBoolean();
-            }
-        }
     }
 }
