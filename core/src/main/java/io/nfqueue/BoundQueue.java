@@ -84,14 +84,32 @@ public final class BoundQueue implements AutoCloseable {
     private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
     /** The verdicts of the send being built; used only under the send lock. */
     private Packet[] sendList = new Packet[64];
+    /** Verdicts whose send failed, tried again at the next flush; used only under the send lock. */
+    private final java.util.ArrayDeque<Packet> retry = new java.util.ArrayDeque<>();
+    /** sendList indices of the packets in the records being written, for a retry if the send fails. */
+    private int chunkStart;
+    /** How often one verdict is sent before it is given up (a transient ENOMEM, not a lasting error). */
+    private static final int MAX_SEND_ATTEMPTS = 3;
     /** Guards the socket's send side and its closing. */
     private final ReentrantLock sendLock = new ReentrantLock();
-    /** Guards the socket's receive side (receive, await) against closing. */
+    /** Guards the receive side (native receive, the held packets) against closing. */
     private final ReentrantLock socketLock = new ReentrantLock();
+    /**
+     * Guards the readiness wait against closing. Separate from the socket lock so that a thread
+     * waiting for packets never delays a default verdict given by another thread.
+     */
+    private final ReentrantLock awaitLock = new ReentrantLock();
     /** Verdict submissions in progress: close waits for them before its final flush. */
     private final AtomicInteger submitters = new AtomicInteger();
     private final AtomicReference<Thread> receiver = new AtomicReference<>();
     private volatile boolean closing;
+    /** Verdicts wait in {@code retry}: a flush has work even with nothing pending. */
+    private volatile boolean retryWaiting;
+    /** A failed send is tried again by the first flush after this (System.nanoTime), not at once. */
+    private volatile long retryNotBefore;
+    private static final long RETRY_DELAY_NANOS = 10_000_000L;
+    /** The largest max-length this queue had: bounds how much close may find in the socket. */
+    private volatile int maxLengthEver;
     private boolean transportClosed;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -205,6 +223,7 @@ public final class BoundQueue implements AutoCloseable {
                 mode = k.copyPacket;
         }
         maxLength = options.maxLength();
+        maxLengthEver = maxLength;
         int rc = transport.configure(options.queueNumber(), k.cmdBind, mode, options.copyRange(),
                 options.maxLength(), flags, mask, true);
         if (rc < 0) {
@@ -242,7 +261,15 @@ public final class BoundQueue implements AutoCloseable {
 
     /** The receive buffer the kernel granted (it doubles the requested value for its overhead). */
     public int receiveBufferSize() {
-        return transport.receiveBufferSize();
+        sendLock.lock();
+        try {
+            if (transportClosed) {
+                throw new IllegalStateException(name + " is closed");
+            }
+            return transport.receiveBufferSize();
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     /** Packets handed out and not yet resolved. */
@@ -276,10 +303,7 @@ public final class BoundQueue implements AutoCloseable {
         }
         try {
             int count = readBatch(Math.min(limit, slots));
-            if (count > 0) {
-                dispatch(consumer, count);
-            }
-            return count;
+            return count > 0 ? dispatch(consumer, count) : count;
         } finally {
             receiver.set(null);
         }
@@ -353,7 +377,8 @@ public final class BoundQueue implements AutoCloseable {
         unresolvedCount.incrementAndGet();
     }
 
-    private void dispatch(Consumer<? super Packet> consumer, int count) {
+    /** Hands out the batch; returns how many packets the consumer was given. */
+    private int dispatch(Consumer<? super Packet> consumer, int count) {
         BoundQueue outer = DISPATCHING.get();
         DISPATCHING.set(this);
         int i = 0;
@@ -367,6 +392,7 @@ public final class BoundQueue implements AutoCloseable {
                 consumer.accept(batch[i]);
                 batch[i] = null;
             }
+            return i;
         } catch (RuntimeException | Error e) {
             // The packet in hand and those the consumer never saw must not wait forever.
             int n = 0;
@@ -511,16 +537,23 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Sends the verdicts given so far, unless another thread is sending them right now. */
     public void flush() {
-        while (!pending.isEmpty()) {
+        // Failed sends get one more try per flush at most, once their delay has passed.
+        boolean retryNow = retryDue();
+        while (!pending.isEmpty() || retryNow) {
             if (!sendLock.tryLock()) {
                 return; // the holder re-checks the queue after it unlocks
             }
             try {
-                drainAndSend();
+                drainAndSend(retryNow);
+                retryNow = false;
             } finally {
                 sendLock.unlock();
             }
         }
+    }
+
+    private boolean retryDue() {
+        return retryWaiting && System.nanoTime() - retryNotBefore >= 0;
     }
 
     /**
@@ -532,26 +565,28 @@ public final class BoundQueue implements AutoCloseable {
      * no other message of the send touches those ids, so message order does not matter.
      * Caller holds the send lock.
      */
-    private void drainAndSend() {
+    private void drainAndSend(boolean withRetries) {
         if (transportClosed) {
             pending.clear();
             return;
         }
         int n = 0;
         Packet p;
-        while ((p = pending.poll()) != null) {
+        while ((withRetries && (p = retry.poll()) != null) || (p = pending.poll()) != null) {
             if (n == sendList.length) {
                 sendList = java.util.Arrays.copyOf(sendList, n * 2);
             }
             sendList[n++] = p;
             p.sent = true;
         }
+        retryWaiting = !retry.isEmpty();
         if (n == 0) {
             return;
         }
         Packet oldestWaiting = held.oldestUnsent();
         int top = batchTop(n, oldestWaiting);
         writer.reset();
+        chunkStart = 0;
         int topId = 0;
         if (top >= 0) {
             topId = sendList[top].id();
@@ -565,19 +600,19 @@ public final class BoundQueue implements AutoCloseable {
         }
         for (int i = 0; i < n; i++) {
             Packet q = sendList[i];
-            sendList[i] = null;
             if (top >= 0 && isPlainAccept(q) && q.id() - topId <= 0) {
                 continue;
             }
             if (writer.count() > 0 && !writer.fits(q)) {
-                send();
+                send(i);
                 writer.reset();
             }
             writer.write(q);
         }
         if (writer.count() > 0) {
-            send();
+            send(n);
         }
+        java.util.Arrays.fill(sendList, 0, n, null);
     }
 
     /** Index in sendList of the batch verdict's top packet, or -1 when a batch would not pay. */
@@ -612,16 +647,34 @@ public final class BoundQueue implements AutoCloseable {
         return v.kind() == Verdict.Kind.ACCEPT && !v.hasMarkUnsafe() && v.payloadUnsafe() == null;
     }
 
-    private void send() {
-        int records = writer.count();
-        int rc = transport.sendVerdicts(records);
+    /**
+     * Sends what the writer holds: the verdicts of sendList[chunkStart, end) (the first chunk
+     * also carries the batch record, whose packets lie in that range too). If the send fails, those
+     * verdicts are kept and tried again at the next flush, up to {@link #MAX_SEND_ATTEMPTS}
+     * times. The shim may have sent part of a failed chunk; a verdict sent twice only earns an
+     * ENOENT from the kernel, counted in {@link QueueCounters#kernelErrors()}.
+     */
+    private void send(int end) {
+        int rc = transport.sendVerdicts(writer.count());
         if (rc < 0) {
             sendFailures.increment();
-            errorLog.record(1, "verdict batches failed to send, last: " + writer.packets() + " verdicts, "
-                    + ErrnoNames.describe(-rc));
+            int kept = 0;
+            for (int i = chunkStart; i < end; i++) {
+                Packet q = sendList[i];
+                if (++q.sendAttempts < MAX_SEND_ATTEMPTS) {
+                    q.sent = false;
+                    retry.add(q);
+                    kept++;
+                }
+            }
+            retryNotBefore = System.nanoTime() + RETRY_DELAY_NANOS;
+            retryWaiting = !retry.isEmpty();
+            errorLog.record(1, "verdict sends failed, last: " + writer.packets() + " verdicts, "
+                    + ErrnoNames.describe(-rc) + (kept > 0 ? "; " + kept + " will be tried again" : "; given up"));
         } else {
             verdictsSent.add(writer.packets());
         }
+        chunkStart = end;
     }
 
     /**
@@ -634,7 +687,7 @@ public final class BoundQueue implements AutoCloseable {
         if (timeoutMillis < 0) {
             throw new IllegalArgumentException("timeout must not be negative: " + timeoutMillis);
         }
-        socketLock.lock();
+        awaitLock.lock();
         try {
             if (closing) {
                 return false;
@@ -645,7 +698,7 @@ public final class BoundQueue implements AutoCloseable {
             }
             return (rc & 1) != 0;
         } finally {
-            socketLock.unlock();
+            awaitLock.unlock();
         }
     }
 
@@ -679,6 +732,7 @@ public final class BoundQueue implements AutoCloseable {
                 throw ErrorMapper.map("set max length of " + name, -rc);
             }
             maxLength = packets;
+            maxLengthEver = Math.max(maxLengthEver, packets);
         } finally {
             sendLock.unlock();
         }
@@ -695,7 +749,7 @@ public final class BoundQueue implements AutoCloseable {
         if (timeout == null || unresolvedCount.get() == 0) {
             return 0;
         }
-        long limit = timeout.toNanos();
+        long limit = saturatedNanos(timeout);
         long now = System.nanoTime();
         if (now - lastExpiryNanos < Math.min(limit / 4, 50_000_000L)) {
             return 0;
@@ -715,6 +769,14 @@ public final class BoundQueue implements AutoCloseable {
         }
         logBurst(n[0], DefaultVerdictCause.TIMEOUT);
         return n[0];
+    }
+
+    static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The kernel's line for this queue from {@code /proc/net/netfilter/nfnetlink_queue}. */
@@ -755,13 +817,19 @@ public final class BoundQueue implements AutoCloseable {
             drainSocketForClose();
             resolveAllWithDefault(DefaultVerdictCause.CLOSE);
             awaitSubmitters();
+            // The wake-up above made a waiting thread leave; later waits see closing and return.
+            awaitLock.lock();
             sendLock.lock();
             try {
-                drainAndSend();
+                drainAndSend(true);
+                if (!retry.isEmpty()) {
+                    drainAndSend(true); // one more try for verdicts whose send failed
+                }
                 transport.close();
                 transportClosed = true;
             } finally {
                 sendLock.unlock();
+                awaitLock.unlock();
             }
         } finally {
             socketLock.unlock();
@@ -771,7 +839,8 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Reads what the kernel already delivered, so those packets get the default verdict too. */
     private void drainSocketForClose() {
-        int rounds = options.maxLength() / slots + 4;
+        // The socket holds at most what the kernel delivered, at most max-length packets.
+        int rounds = maxLengthEver / slots + 4;
         for (int i = 0; i < rounds; i++) {
             int n = transport.receive(slots);
             if (n == -k.enobufs) {

@@ -62,6 +62,7 @@ public final class NetfilterQueue implements AutoCloseable {
                 return;
             }
             queue.expireOverdue();
+            queue.flush(); // verdicts whose send failed are tried again
             if (n == 0) {
                 queue.awaitReadable(WAIT_SLICE_MILLIS);
             }
@@ -80,7 +81,8 @@ public final class NetfilterQueue implements AutoCloseable {
             throw new IllegalArgumentException("timeout must not be negative: " + timeout);
         }
         int limit = queue.options().batchSize();
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long start = System.nanoTime();
+        long budget = BoundQueue.saturatedNanos(timeout);
         int total = 0;
         while (!Thread.currentThread().isInterrupted()) {
             int n = queue.receive(handler::handle, limit);
@@ -89,7 +91,7 @@ public final class NetfilterQueue implements AutoCloseable {
             }
             total += n;
             queue.expireOverdue();
-            long left = deadline - System.nanoTime();
+            long left = budget - (System.nanoTime() - start);
             if (left <= 0) {
                 break;
             }

@@ -60,6 +60,8 @@ public final class Packet {
     private DefaultVerdictCause defaultCause;
     /** Its verdict went into a send: touched only by the thread holding the queue's send lock. */
     boolean sent;
+    /** Failed sends of its verdict so far; same thread rule as {@link #sent}. */
+    int sendAttempts;
 
     Packet(BoundQueue owner, int id, int queueNumber, int hwProtocol, Hook hook, int mark, Instant timestamp,
            int inDevice, int outDevice, int physInDevice, int physOutDevice, byte[] hwAddress, OptionalInt uid,

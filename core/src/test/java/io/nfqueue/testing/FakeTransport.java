@@ -43,7 +43,7 @@ import java.util.function.Predicate;
  * try (BoundQueue queue = BoundQueue.open(QueueOptions.queue(7), fake)) {
  *     queue.receive(Packet::accept, 16);
  * }
- * assertEquals(k.nfAccept, fake.sent().get(0).verdictCode());
+ * assertEquals(k.nfAccept, fake.verdictCodeFor(1));             // a batch record counts for each id it covers
  * assertEquals("", fake.exactlyOnceProblems());   // every offered id got exactly one verdict
  * assertEquals(List.of(), fake.violations());     // the Transport threading contract held
  * }</pre>
@@ -71,6 +71,9 @@ public final class FakeTransport implements Transport {
     private final List<Integer> duplicateOffers = new ArrayList<>();
     private final List<SentVerdict> sent = new ArrayList<>();
     private final Map<Integer, Integer> verdictCounts = new HashMap<>();
+    /** Per id, the last record that applied to it (a batch record applies to several ids). */
+    private final Map<Integer, SentVerdict> lastApplied = new HashMap<>();
+    private int applied;
     private final List<Integer> sendBatchSizes = new ArrayList<>();
     private final List<ConfigureCall> configureCalls = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
@@ -364,7 +367,7 @@ public final class FakeTransport implements Transport {
         sent.add(s);
         if (!s.batch()) {
             held.remove(s.id());
-            verdictCounts.merge(s.id(), 1, Integer::sum);
+            count(s.id(), s);
             return;
         }
         // Held ids are in queue order; the kernel stops at the first one after the batch's id.
@@ -375,8 +378,14 @@ public final class FakeTransport implements Transport {
                 break;
             }
             it.remove();
-            verdictCounts.merge(id, 1, Integer::sum);
+            count(id, s);
         }
+    }
+
+    private void count(int id, SentVerdict s) {
+        verdictCounts.merge(id, 1, Integer::sum);
+        lastApplied.put(id, s);
+        applied++;
     }
 
     @Override
@@ -510,21 +519,31 @@ public final class FakeTransport implements Transport {
 
     // ---- what tests inspect ----
 
-    /** Every verdict record sent so far, in order. */
+    /**
+     * Every verdict record sent so far, in order. A batch record ({@link SentVerdict#batch()})
+     * stands for several packets: count packets with {@link #verdictsApplied()} or
+     * {@link #verdictCount}, not with the size of this list.
+     */
     public List<SentVerdict> sent() {
         return read(() -> List.copyOf(sent));
     }
 
-    /** The last verdict record sent for {@code id}, or null. */
+    /**
+     * The last record that applied to {@code id}, or null: its own record, or the batch record
+     * that covered it (then {@code id()} is the batch's top id and {@code batch()} is true).
+     */
     public SentVerdict lastVerdictFor(int id) {
-        return read(() -> {
-            for (int i = sent.size() - 1; i >= 0; i--) {
-                if (sent.get(i).id() == id) {
-                    return sent.get(i);
-                }
-            }
-            return null;
-        });
+        return read(() -> lastApplied.get(id));
+    }
+
+    /** The kernel verdict code the packet got last (NF_ACCEPT for one covered by a batch), or null. */
+    public Integer verdictCodeFor(int id) {
+        return read(() -> lastApplied.containsKey(id) ? lastApplied.get(id).verdictCode() : null);
+    }
+
+    /** Verdicts applied to packets so far: one per id a record reached (a batch counts each id it covered). */
+    public int verdictsApplied() {
+        return read(() -> applied);
     }
 
     /** Verdicts the kernel applied to {@code id} (a batch verdict counts for each id it covers). */
@@ -640,6 +659,11 @@ public final class FakeTransport implements Transport {
     /** Waits until at least {@code count} verdict records were sent; false on timeout. */
     public boolean awaitSent(int count, Duration timeout) {
         return awaitState(f -> f.sent.size() >= count, timeout);
+    }
+
+    /** Waits until at least {@code packets} verdicts were applied ({@link #verdictsApplied()}); false on timeout. */
+    public boolean awaitVerdicts(int packets, Duration timeout) {
+        return awaitState(f -> f.applied >= packets, timeout);
     }
 
     /** Waits until {@code id} got a verdict; false on timeout. */

@@ -97,6 +97,7 @@ final class QueueReader implements Runnable {
         try {
             while (!parent.isTerminated()) {
                 queue.expireOverdue();
+                queue.flush(); // verdicts whose send failed are tried again
                 followDemand();
                 int capacity = Math.min(batchSize, maxInFlight - queue.unresolvedCount());
                 int claimed = capacity > 0 ? parent.claimDemand(capacity) : 0;

@@ -123,9 +123,10 @@ public final class ReceiverSubscription implements Subscription {
             }
             actual.onNext(p);
         } catch (Throwable t) {
-            // onNext must not throw (§2.13); if it does, the subscription is over.
+            // onNext must not throw (§2.13); if it does, the subscription is over. No subscription
+            // is passed to onOperatorError: it would cancel us first and the error would be dropped.
             p.defaultVerdict(DefaultVerdictCause.ERROR);
-            fail(Operators.onOperatorError(this, t, p, actual.currentContext()));
+            fail(Operators.onOperatorError(null, t, p, actual.currentContext()));
         } finally {
             emitLock.unlock();
         }
