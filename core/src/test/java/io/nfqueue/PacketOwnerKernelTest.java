@@ -1,6 +1,7 @@
 package io.nfqueue;
 
 import io.nfqueue.testing.ChildProcess;
+import io.nfqueue.testing.ClassPaths;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
@@ -85,8 +86,8 @@ class PacketOwnerKernelTest {
     private void sendAsNobody(String text) {
         List<String> prefix = List.of("ip", "netns", "exec", ns.name(), "setpriv", "--reuid=" + NOBODY,
                 "--regid=" + NOBODY, "--clear-groups");
-        // Only the test classes: the sender needs nothing else, and nobody can read them.
-        String classpath = ChildProcess.classPathOf(UdpSendMain.class);
+        // Only the test classes (the sender needs nothing else), copied where nobody can read them.
+        String classpath = ClassPaths.testsOnly();
         try (ChildProcess child = ChildProcess.java(prefix, classpath, UdpSendMain.class, "127.0.0.1",
                 Integer.toString(PORT), text)) {
             child.awaitLine("SENT", Duration.ofSeconds(20));

@@ -51,7 +51,8 @@ public final class ChildProcess implements AutoCloseable {
     /** Starts {@code command}; stdout and stderr are merged; stdin stays open until {@link #close()}. */
     public static ChildProcess start(List<String> cmd) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            // Run from "/": an unprivileged child may not be allowed into the build directory.
+            Process p = new ProcessBuilder(cmd).directory(new java.io.File("/")).redirectErrorStream(true).start();
             return new ChildProcess(p, String.join(" ", cmd));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + cmd, e);
