@@ -168,7 +168,7 @@ public final class BoundQueue implements AutoCloseable {
             t = NativeTransport.open(options.networkNamespace().map(Path::toString).orElse(null),
                     options.effectiveSocketBufferSize(), SEND_BUFFER);
         } catch (ErrnoException e) {
-            throw ErrorMapper.map(e);
+            throw ErrorMapper.map(e, options.networkNamespace().orElse(null));
         }
         return open(options, t);
     }

@@ -103,7 +103,11 @@ public final class Packet {
         return mark;
     }
 
-    /** When the packet was received, if the kernel stamped it (incoming packets, usually). */
+    /**
+     * When the packet was received, if the kernel stamped it: packets that came in from a device
+     * (PRE_ROUTING, LOCAL_IN, FORWARD), and only while some socket on the host asked for receive
+     * timestamps (the kernel stamps lazily); never locally generated ones (LOCAL_OUT).
+     */
     public Optional<Instant> timestamp() {
         return Optional.ofNullable(extras == null ? null : extras.timestamp);
     }
@@ -179,7 +183,10 @@ public final class Packet {
         return payload == null ? 0 : payload.length;
     }
 
-    /** The packet's full length; more than {@link #payloadLength()} when the copy was cut short. */
+    /**
+     * The packet's full length: more than {@link #payloadLength()} when the copy was cut short.
+     * With {@link CopyMode#META} the kernel sends no length at all, and this is 0.
+     */
     public int originalLength() {
         return extras != null && extras.hasOriginalLength ? extras.originalLength : payloadLength();
     }
