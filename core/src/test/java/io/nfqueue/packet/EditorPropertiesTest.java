@@ -28,7 +28,7 @@ class EditorPropertiesTest {
         return PacketArbitraries.payloads();
     }
 
-    @Property(tries = 1000)
+    @Property(tries = 1000, seed = PropertySeeds.SEED)
     void editsGiveTheRequestedFieldsAndValidChecksums(@ForAll("valid") byte[] packet, @ForAll("payloads") byte[] payload,
                                                       @ForAll @IntRange(max = 255) int ttl,
                                                       @ForAll @IntRange(max = 63) int dscp,
@@ -69,7 +69,7 @@ class EditorPropertiesTest {
         assertEquals(original.transportPayloadOffset() - original.ipOffset(), p.transportPayloadOffset());
     }
 
-    @Property(tries = 500)
+    @Property(tries = 500, seed = PropertySeeds.SEED)
     void aWrongTransportChecksumStaysWrong(@ForAll("valid") byte[] packet, @ForAll("payloads") byte[] payload,
                                            @ForAll @IntRange(min = 1, max = 0xFFFE) int error) {
         PacketParser original = PacketParser.of(packet);
@@ -82,19 +82,23 @@ class EditorPropertiesTest {
         TestPackets.put16(corrupt, field, wrong);
         net.jqwik.api.Assume.that(PacketParser.of(corrupt).transportChecksumStatus() == ChecksumStatus.INVALID);
         byte[] out = PacketEditor.of(corrupt).allowTcpLengthChange().transportPayload(payload).ttl(1).build();
-        assertEquals(ChecksumStatus.INVALID, PacketParser.of(out).transportChecksumStatus());
         byte[] fixed = out.clone();
         TestPackets.fixTransportChecksum(fixed);
-        assertNotEquals(TestPackets.get16(fixed, field), TestPackets.get16(out, field));
+        // Data that sums to zero has two checksums in ones' complement (0x0000 and 0xFFFF), and
+        // the editor writes the one that verifies: an error there cannot be carried over.
+        int right = TestPackets.get16(fixed, field);
+        net.jqwik.api.Assume.that(right != 0xFFFF && right != 0x0000);
+        assertEquals(ChecksumStatus.INVALID, PacketParser.of(out).transportChecksumStatus());
+        assertNotEquals(right, TestPackets.get16(out, field));
     }
 
-    @Property(tries = 500)
+    @Property(tries = 500, seed = PropertySeeds.SEED)
     void anEmptyEditIsTheIdentity(@ForAll("valid") byte[] packet, @ForAll @IntRange(max = 30) int padding) {
         byte[] padded = Arrays.copyOf(packet, packet.length + padding);
         assertArrayEquals(packet, PacketEditor.of(padded).build());
     }
 
-    @Property(tries = 500)
+    @Property(tries = 500, seed = PropertySeeds.SEED)
     void checksumNotReadyPacketsComeOutComplete(@ForAll("valid") byte[] packet, @ForAll @IntRange(max = 65535) int partial) {
         PacketParser original = PacketParser.of(packet);
         byte[] notReady = packet.clone();
@@ -107,7 +111,7 @@ class EditorPropertiesTest {
         return Arbitraries.bytes().array(byte[].class).ofMaxSize(3000);
     }
 
-    @Property(tries = 500)
+    @Property(tries = 500, seed = PropertySeeds.SEED)
     void theFastSumEqualsTheReference(@ForAll("data") byte[] data, @ForAll @IntRange(max = 7) int offset) {
         ByteBuffer b = ByteBuffer.allocate(data.length + offset);
         b.position(offset);
