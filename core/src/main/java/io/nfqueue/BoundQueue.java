@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -81,17 +80,37 @@ public final class BoundQueue implements AutoCloseable {
 
     private final HeldPackets held = new HeldPackets();
     private final AtomicInteger unresolvedCount = new AtomicInteger();
-    private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+    /**
+     * Verdicts waiting to be sent: a lock-free stack linked through the packets themselves (no
+     * allocation per verdict). The flusher takes the whole stack at once and reverses it.
+     */
+    private final AtomicReference<Packet> pending = new AtomicReference<>();
     /** The verdicts of the send being built; used only under the send lock. */
     private Packet[] sendList = new Packet[64];
+    /** Verdicts whose send failed, tried again at the next flush; used only under the send lock. */
+    private final java.util.ArrayDeque<Packet> retry = new java.util.ArrayDeque<>();
+    /** sendList indices of the packets in the records being written, for a retry if the send fails. */
+    private int chunkStart;
     /** Guards the socket's send side and its closing. */
     private final ReentrantLock sendLock = new ReentrantLock();
-    /** Guards the socket's receive side (receive, await) against closing. */
+    /** Guards the receive side (native receive, the held packets) against closing. */
     private final ReentrantLock socketLock = new ReentrantLock();
+    /**
+     * Guards the readiness wait against closing. Separate from the socket lock so that a thread
+     * waiting for packets never delays a default verdict given by another thread.
+     */
+    private final ReentrantLock awaitLock = new ReentrantLock();
     /** Verdict submissions in progress: close waits for them before its final flush. */
     private final AtomicInteger submitters = new AtomicInteger();
     private final AtomicReference<Thread> receiver = new AtomicReference<>();
     private volatile boolean closing;
+    /** Verdicts wait in {@code retry}: a flush has work even with nothing pending. */
+    private volatile boolean retryWaiting;
+    /** A failed send is tried again by the first flush after this (System.nanoTime), not at once. */
+    private volatile long retryNotBefore;
+    private static final long RETRY_DELAY_NANOS = 10_000_000L;
+    /** The largest max-length this queue had: bounds how much close may find in the socket. */
+    private volatile int maxLengthEver;
     private boolean transportClosed;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -149,7 +168,7 @@ public final class BoundQueue implements AutoCloseable {
             t = NativeTransport.open(options.networkNamespace().map(Path::toString).orElse(null),
                     options.effectiveSocketBufferSize(), SEND_BUFFER);
         } catch (ErrnoException e) {
-            throw ErrorMapper.map(e);
+            throw ErrorMapper.map(e, options.networkNamespace().orElse(null));
         }
         return open(options, t);
     }
@@ -205,6 +224,7 @@ public final class BoundQueue implements AutoCloseable {
                 mode = k.copyPacket;
         }
         maxLength = options.maxLength();
+        maxLengthEver = maxLength;
         int rc = transport.configure(options.queueNumber(), k.cmdBind, mode, options.copyRange(),
                 options.maxLength(), flags, mask, true);
         if (rc < 0) {
@@ -242,7 +262,15 @@ public final class BoundQueue implements AutoCloseable {
 
     /** The receive buffer the kernel granted (it doubles the requested value for its overhead). */
     public int receiveBufferSize() {
-        return transport.receiveBufferSize();
+        sendLock.lock();
+        try {
+            if (transportClosed) {
+                throw new IllegalStateException(name + " is closed");
+            }
+            return transport.receiveBufferSize();
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     /** Packets handed out and not yet resolved. */
@@ -264,6 +292,14 @@ public final class BoundQueue implements AutoCloseable {
      * @throws IllegalStateException when another thread is receiving
      */
     public int receive(Consumer<? super Packet> consumer, int limit) {
+        return receive(consumer, limit, null);
+    }
+
+    /**
+     * Like {@link #receive(Consumer, int)}, telling {@code onRead} how many packets were read
+     * before any is handed out: for adapters that account for demand per batch.
+     */
+    public int receive(Consumer<? super Packet> consumer, int limit, java.util.function.IntConsumer onRead) {
         Objects.requireNonNull(consumer, "consumer");
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be positive: " + limit);
@@ -276,10 +312,10 @@ public final class BoundQueue implements AutoCloseable {
         }
         try {
             int count = readBatch(Math.min(limit, slots));
-            if (count > 0) {
-                dispatch(consumer, count);
+            if (count > 0 && onRead != null) {
+                onRead.accept(count);
             }
-            return count;
+            return count > 0 ? dispatch(consumer, count) : count;
         } finally {
             receiver.set(null);
         }
@@ -328,9 +364,7 @@ public final class BoundQueue implements AutoCloseable {
                 onKernelError(decoder.error(records, base), decoder.errorMessageType(records, base),
                         decoder.id(records, base));
             } else if (type == k.typeTruncated) {
-                Packet p = new Packet(this, decoder.id(records, base), decoder.queue(records, base), 0,
-                        Hook.UNKNOWN, 0, null, 0, 0, 0, 0, null, java.util.OptionalInt.empty(),
-                        java.util.OptionalInt.empty(), null, null, null, 0, true, false, false, now);
+                Packet p = decoder.truncatedMessage(this, records, base, now);
                 hold(p);
                 resolve(p, options.defaultVerdict(), DefaultVerdictCause.TRUNCATED_MESSAGE);
             }
@@ -353,7 +387,8 @@ public final class BoundQueue implements AutoCloseable {
         unresolvedCount.incrementAndGet();
     }
 
-    private void dispatch(Consumer<? super Packet> consumer, int count) {
+    /** Hands out the batch; returns how many packets the consumer was given. */
+    private int dispatch(Consumer<? super Packet> consumer, int count) {
         BoundQueue outer = DISPATCHING.get();
         DISPATCHING.set(this);
         int i = 0;
@@ -367,6 +402,7 @@ public final class BoundQueue implements AutoCloseable {
                 consumer.accept(batch[i]);
                 batch[i] = null;
             }
+            return i;
         } catch (RuntimeException | Error e) {
             // The packet in hand and those the consumer never saw must not wait forever.
             int n = 0;
@@ -450,7 +486,11 @@ public final class BoundQueue implements AutoCloseable {
                     defaultLog.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
                 }
             }
-            pending.offer(p);
+            Packet top;
+            do {
+                top = pending.get();
+                p.nextPending = top;
+            } while (!pending.compareAndSet(top, p));
         } finally {
             submitters.decrementAndGet();
         }
@@ -511,16 +551,23 @@ public final class BoundQueue implements AutoCloseable {
 
     /** Sends the verdicts given so far, unless another thread is sending them right now. */
     public void flush() {
-        while (!pending.isEmpty()) {
+        // Failed sends get one more try per flush at most, once their delay has passed.
+        boolean retryNow = retryDue();
+        while (pending.get() != null || retryNow) {
             if (!sendLock.tryLock()) {
                 return; // the holder re-checks the queue after it unlocks
             }
             try {
-                drainAndSend();
+                drainAndSend(retryNow);
+                retryNow = false;
             } finally {
                 sendLock.unlock();
             }
         }
+    }
+
+    private boolean retryDue() {
+        return retryWaiting && System.nanoTime() - retryNotBefore >= 0;
     }
 
     /**
@@ -532,26 +579,38 @@ public final class BoundQueue implements AutoCloseable {
      * no other message of the send touches those ids, so message order does not matter.
      * Caller holds the send lock.
      */
-    private void drainAndSend() {
+    private void drainAndSend(boolean withRetries) {
         if (transportClosed) {
-            pending.clear();
+            pending.set(null);
             return;
         }
         int n = 0;
         Packet p;
-        while ((p = pending.poll()) != null) {
-            if (n == sendList.length) {
-                sendList = java.util.Arrays.copyOf(sendList, n * 2);
-            }
-            sendList[n++] = p;
-            p.sent = true;
+        while (withRetries && (p = retry.poll()) != null) {
+            n = addToSend(n, p);
         }
+        // The stack holds the newest first; reversed, verdicts go out in the order given.
+        Packet reversed = null;
+        for (p = pending.getAndSet(null); p != null; ) {
+            Packet next = p.nextPending;
+            p.nextPending = reversed;
+            reversed = p;
+            p = next;
+        }
+        for (p = reversed; p != null; ) {
+            Packet next = p.nextPending;
+            p.nextPending = null;
+            n = addToSend(n, p);
+            p = next;
+        }
+        retryWaiting = !retry.isEmpty();
         if (n == 0) {
             return;
         }
         Packet oldestWaiting = held.oldestUnsent();
         int top = batchTop(n, oldestWaiting);
         writer.reset();
+        chunkStart = 0;
         int topId = 0;
         if (top >= 0) {
             topId = sendList[top].id();
@@ -565,19 +624,29 @@ public final class BoundQueue implements AutoCloseable {
         }
         for (int i = 0; i < n; i++) {
             Packet q = sendList[i];
-            sendList[i] = null;
             if (top >= 0 && isPlainAccept(q) && q.id() - topId <= 0) {
                 continue;
             }
             if (writer.count() > 0 && !writer.fits(q)) {
-                send();
+                send(i);
                 writer.reset();
             }
             writer.write(q);
         }
         if (writer.count() > 0) {
-            send();
+            send(n);
         }
+        java.util.Arrays.fill(sendList, 0, n, null);
+        held.releaseSent();
+    }
+
+    private int addToSend(int n, Packet p) {
+        if (n == sendList.length) {
+            sendList = java.util.Arrays.copyOf(sendList, n * 2);
+        }
+        sendList[n] = p;
+        p.sent(true);
+        return n + 1;
     }
 
     /** Index in sendList of the batch verdict's top packet, or -1 when a batch would not pay. */
@@ -612,16 +681,34 @@ public final class BoundQueue implements AutoCloseable {
         return v.kind() == Verdict.Kind.ACCEPT && !v.hasMarkUnsafe() && v.payloadUnsafe() == null;
     }
 
-    private void send() {
-        int records = writer.count();
-        int rc = transport.sendVerdicts(records);
+    /**
+     * Sends what the writer holds: the verdicts of sendList[chunkStart, end) (the first chunk
+     * also carries the batch record, whose packets lie in that range too). If the send fails, those
+     * verdicts are kept and tried again by the first flush after a short delay, until one
+     * succeeds or the queue closes. The shim may have sent part of a failed chunk; a verdict sent twice only earns an
+     * ENOENT from the kernel, counted in {@link QueueCounters#kernelErrors()}.
+     */
+    private void send(int end) {
+        int rc = transport.sendVerdicts(writer.count());
         if (rc < 0) {
             sendFailures.increment();
-            errorLog.record(1, "verdict batches failed to send, last: " + writer.packets() + " verdicts, "
-                    + ErrnoNames.describe(-rc));
+            // Never given up: a verdict that is not known to be sent must stay "unsent", or a
+            // later batch verdict could cover its packet and accept what was meant to be dropped.
+            for (int i = chunkStart; i < end; i++) {
+                Packet q = sendList[i];
+                q.failedSend();
+                q.sent(false);
+                retry.add(q);
+            }
+            retryNotBefore = System.nanoTime() + RETRY_DELAY_NANOS;
+            retryWaiting = true;
+            errorLog.record(1, "verdict sends failed, last: " + writer.packets() + " verdicts, "
+                    + ErrnoNames.describe(-rc) + "; they are tried again every "
+                    + RETRY_DELAY_NANOS / 1_000_000 + " ms");
         } else {
             verdictsSent.add(writer.packets());
         }
+        chunkStart = end;
     }
 
     /**
@@ -634,7 +721,7 @@ public final class BoundQueue implements AutoCloseable {
         if (timeoutMillis < 0) {
             throw new IllegalArgumentException("timeout must not be negative: " + timeoutMillis);
         }
-        socketLock.lock();
+        awaitLock.lock();
         try {
             if (closing) {
                 return false;
@@ -645,7 +732,7 @@ public final class BoundQueue implements AutoCloseable {
             }
             return (rc & 1) != 0;
         } finally {
-            socketLock.unlock();
+            awaitLock.unlock();
         }
     }
 
@@ -679,6 +766,7 @@ public final class BoundQueue implements AutoCloseable {
                 throw ErrorMapper.map("set max length of " + name, -rc);
             }
             maxLength = packets;
+            maxLengthEver = Math.max(maxLengthEver, packets);
         } finally {
             sendLock.unlock();
         }
@@ -695,7 +783,7 @@ public final class BoundQueue implements AutoCloseable {
         if (timeout == null || unresolvedCount.get() == 0) {
             return 0;
         }
-        long limit = timeout.toNanos();
+        long limit = saturatedNanos(timeout);
         long now = System.nanoTime();
         if (now - lastExpiryNanos < Math.min(limit / 4, 50_000_000L)) {
             return 0;
@@ -715,6 +803,14 @@ public final class BoundQueue implements AutoCloseable {
         }
         logBurst(n[0], DefaultVerdictCause.TIMEOUT);
         return n[0];
+    }
+
+    static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The kernel's line for this queue from {@code /proc/net/netfilter/nfnetlink_queue}. */
@@ -755,23 +851,31 @@ public final class BoundQueue implements AutoCloseable {
             drainSocketForClose();
             resolveAllWithDefault(DefaultVerdictCause.CLOSE);
             awaitSubmitters();
+            // The wake-up above made a waiting thread leave; later waits see closing and return.
+            awaitLock.lock();
             sendLock.lock();
             try {
-                drainAndSend();
+                drainAndSend(true);
+                if (!retry.isEmpty()) {
+                    drainAndSend(true); // one more try for verdicts whose send failed
+                }
                 transport.close();
                 transportClosed = true;
             } finally {
                 sendLock.unlock();
+                awaitLock.unlock();
             }
         } finally {
             socketLock.unlock();
+            resolutionListener = null; // it may lead to a subscriber that must not outlive its subscription
             closed.countDown();
         }
     }
 
     /** Reads what the kernel already delivered, so those packets get the default verdict too. */
     private void drainSocketForClose() {
-        int rounds = options.maxLength() / slots + 4;
+        // The socket holds at most what the kernel delivered, at most max-length packets.
+        int rounds = maxLengthEver / slots + 4;
         for (int i = 0; i < rounds; i++) {
             int n = transport.receive(slots);
             if (n == -k.enobufs) {

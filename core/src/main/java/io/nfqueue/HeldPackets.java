@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  * its own), and it costs no allocation per packet, unlike a hash map.
  *
  * <p>Threads: {@link #append} and {@link #forEach} run under the queue's socket lock; the
- * flusher ({@link #oldestUnsent}) runs under its send lock; {@link #compactOrGrow} needs both.
+ * flusher ({@link #oldestUnsent}, {@link #releaseSent}) runs under its send lock; {@link #compactOrGrow} needs both.
  * Entries behind {@code head} are cleared by the flusher; an iterator that meets a cleared entry
  * skips it.
  */
@@ -43,7 +43,7 @@ final class HeldPackets {
         int live = 0;
         for (long i = head; i < tail; i++) {
             Packet p = old[(int) (i & mask)];
-            if (p != null && !p.sent) {
+            if (p != null && !p.sent()) {
                 live++;
             }
         }
@@ -55,7 +55,7 @@ final class HeldPackets {
         int n = 0;
         for (long i = head; i < tail; i++) {
             Packet p = old[(int) (i & mask)];
-            if (p != null && !p.sent) {
+            if (p != null && !p.sent()) {
                 next[n++] = p;
             }
         }
@@ -65,10 +65,23 @@ final class HeldPackets {
     }
 
     /**
-     * Advances past packets whose verdict was sent (or is in the send being built) and returns
-     * the oldest one still waiting, or null. Caller holds the send lock.
+     * The oldest packet whose verdict is not sent nor in the send being built, or null. Does not
+     * move anything: a send may still fail and put its packets back. Caller holds the send lock.
      */
     Packet oldestUnsent() {
+        Packet[] r = ring;
+        int mask = r.length - 1;
+        for (long h = head, t = tail; h < t; h++) {
+            Packet p = r[(int) (h & mask)];
+            if (p != null && !p.sent()) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Forgets the packets at the old end whose verdict went out. Caller holds the send lock. */
+    void releaseSent() {
         Packet[] r = ring;
         int mask = r.length - 1;
         long h = head;
@@ -76,14 +89,13 @@ final class HeldPackets {
         while (h < t) {
             int slot = (int) (h & mask);
             Packet p = r[slot];
-            if (p != null && !p.sent) {
+            if (p != null && !p.sent()) {
                 break;
             }
             r[slot] = null;
             h++;
         }
         head = h;
-        return h < t ? r[(int) (h & mask)] : null;
     }
 
     /** Visits every packet not yet sent, oldest first. Caller holds the socket lock. */

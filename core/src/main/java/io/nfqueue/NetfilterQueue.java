@@ -50,18 +50,28 @@ public final class NetfilterQueue implements AutoCloseable {
     /**
      * Handles packets until {@link #close()} is called (from any thread, or from the handler)
      * or the thread is interrupted (it then returns within about 50 ms, with the interrupt flag
-     * still set). If the handler throws, that packet gets the default verdict if it has none,
+     * still set). A handler verdict that loses the race against {@code close()} (the packet got
+     * the default verdict first) ends {@code run} normally too. If the handler throws, that packet gets the default verdict if it has none,
      * and the exception is rethrown; the queue stays bound.
      */
     public void run(PacketHandler handler) {
         Objects.requireNonNull(handler, "handler");
         int limit = queue.options().batchSize();
         while (!Thread.currentThread().isInterrupted()) {
-            int n = queue.receive(handler::handle, limit);
+            int n;
+            try {
+                n = queue.receive(handler::handle, limit);
+            } catch (VerdictAlreadyGivenException e) {
+                if (queue.isClosed() && e.defaultCause().orElse(null) == DefaultVerdictCause.CLOSE) {
+                    return; // the handler's verdict lost the race against close(): a normal shutdown
+                }
+                throw e;
+            }
             if (n < 0) {
                 return;
             }
             queue.expireOverdue();
+            queue.flush(); // verdicts whose send failed are tried again
             if (n == 0) {
                 queue.awaitReadable(WAIT_SLICE_MILLIS);
             }
@@ -80,7 +90,8 @@ public final class NetfilterQueue implements AutoCloseable {
             throw new IllegalArgumentException("timeout must not be negative: " + timeout);
         }
         int limit = queue.options().batchSize();
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long start = System.nanoTime();
+        long budget = BoundQueue.saturatedNanos(timeout);
         int total = 0;
         while (!Thread.currentThread().isInterrupted()) {
             int n = queue.receive(handler::handle, limit);
@@ -89,7 +100,7 @@ public final class NetfilterQueue implements AutoCloseable {
             }
             total += n;
             queue.expireOverdue();
-            long left = deadline - System.nanoTime();
+            long left = budget - (System.nanoTime() - start);
             if (left <= 0) {
                 break;
             }

@@ -29,64 +29,55 @@ public final class Packet {
     }
 
     private static final int UNRESOLVED = 0;
+    /** Resolved by the program; {@code DEFAULT_BASE + cause.ordinal()} when resolved by default. */
     private static final int RESOLVED = 1;
+    private static final int DEFAULT_BASE = 2;
+    private static final DefaultVerdictCause[] CAUSES = DefaultVerdictCause.values();
+    private static final Hook[] HOOKS = Hook.values();
 
-    private final BoundQueue owner;
+    // bits: the immutable small fields, and the two the flusher updates (see sent()).
+    private static final int HW_PROTOCOL_MASK = 0xffff;
+    private static final int HOOK_SHIFT = 16;
+    private static final int HOOK_MASK = 0x7;
+    private static final int TRUNCATED = 1 << 19;
+    private static final int GSO = 1 << 20;
+    private static final int CSUM_NOT_READY = 1 << 21;
+    private static final int SENT = 1 << 22;
+    private static final int ATTEMPT_SHIFT = 23;
+    private static final int ATTEMPT_MASK = 0x3;
+
+    // The layout is kept to 64 bytes (12-byte header, one long, six ints, five references with
+    // compressed oops): the packet is the only per-packet object on the receive-to-verdict path
+    // besides the payload copy. Rare metadata lives in PacketExtras.
+    private final long receivedNanos;
     private final int id;
-    private final int queueNumber;
-    private final int hwProtocol;
-    private final Hook hook;
     private final int mark;
-    private final Instant timestamp;
     private final int inDevice;
     private final int outDevice;
-    private final int physInDevice;
-    private final int physOutDevice;
-    private final byte[] hwAddress;
-    private final OptionalInt uid;
-    private final OptionalInt gid;
-    private final String securityContext;
-    private final ConntrackInfo conntrack;
-    private final byte[] payload;
-    private final int originalLength;
-    private final boolean truncated;
-    private final boolean gso;
-    private final boolean checksumNotReady;
-    private final long receivedNanos;
-
     private volatile int state;
+    /** Written by the flusher only for {@link #SENT} and the attempt count; other bits never change. */
+    private int bits;
+    private final BoundQueue owner;
+    private final byte[] payload;
+    private final PacketExtras extras;
     /** Set once, by the thread that won the state change, before the packet is queued to send. */
     private Verdict verdict;
-    private DefaultVerdictCause defaultCause;
-    /** Its verdict went into a send: touched only by the thread holding the queue's send lock. */
-    boolean sent;
+    /** Link in the owner's stack of verdicts waiting to be sent. */
+    Packet nextPending;
 
-    Packet(BoundQueue owner, int id, int queueNumber, int hwProtocol, Hook hook, int mark, Instant timestamp,
-           int inDevice, int outDevice, int physInDevice, int physOutDevice, byte[] hwAddress, OptionalInt uid,
-           OptionalInt gid, String securityContext, ConntrackInfo conntrack, byte[] payload, int originalLength,
-           boolean truncated, boolean gso, boolean checksumNotReady, long receivedNanos) {
+    Packet(BoundQueue owner, int id, int hwProtocol, Hook hook, int mark, int inDevice, int outDevice,
+           byte[] payload, PacketExtras extras, boolean truncated, boolean gso, boolean checksumNotReady,
+           long receivedNanos) {
         this.owner = owner;
         this.id = id;
-        this.queueNumber = queueNumber;
-        this.hwProtocol = hwProtocol;
-        this.hook = hook;
         this.mark = mark;
-        this.timestamp = timestamp;
         this.inDevice = inDevice;
         this.outDevice = outDevice;
-        this.physInDevice = physInDevice;
-        this.physOutDevice = physOutDevice;
-        this.hwAddress = hwAddress;
-        this.uid = uid;
-        this.gid = gid;
-        this.securityContext = securityContext;
-        this.conntrack = conntrack;
         this.payload = payload;
-        this.originalLength = originalLength;
-        this.truncated = truncated;
-        this.gso = gso;
-        this.checksumNotReady = checksumNotReady;
+        this.extras = extras;
         this.receivedNanos = receivedNanos;
+        this.bits = (hwProtocol & HW_PROTOCOL_MASK) | (hook.ordinal() << HOOK_SHIFT) | (truncated ? TRUNCATED : 0)
+                | (gso ? GSO : 0) | (checksumNotReady ? CSUM_NOT_READY : 0);
     }
 
     /** The kernel's packet id, unique among this binding's unresolved packets. */
@@ -95,16 +86,16 @@ public final class Packet {
     }
 
     public int queueNumber() {
-        return queueNumber;
+        return owner.queueNumber();
     }
 
     /** The link-layer protocol (ethertype): 0x0800 IPv4, 0x86DD IPv6. */
     public int hwProtocol() {
-        return hwProtocol;
+        return bits & HW_PROTOCOL_MASK;
     }
 
     public Hook hook() {
-        return hook;
+        return HOOKS[(bits >>> HOOK_SHIFT) & HOOK_MASK];
     }
 
     /** The packet's mark (skb->mark), 0 when unset. */
@@ -112,9 +103,13 @@ public final class Packet {
         return mark;
     }
 
-    /** When the packet was received, if the kernel stamped it (incoming packets, usually). */
+    /**
+     * When the packet was received, if the kernel stamped it: packets that came in from a device
+     * (PRE_ROUTING, LOCAL_IN, FORWARD), and only while some socket on the host asked for receive
+     * timestamps (the kernel stamps lazily); never locally generated ones (LOCAL_OUT).
+     */
     public Optional<Instant> timestamp() {
-        return Optional.ofNullable(timestamp);
+        return Optional.ofNullable(extras == null ? null : extras.timestamp);
     }
 
     /** Interface index the packet came in on, 0 when none (locally generated). */
@@ -129,36 +124,36 @@ public final class Packet {
 
     /** Bridge port the packet came in on, 0 when none. */
     public int physInDevice() {
-        return physInDevice;
+        return extras == null ? 0 : extras.physInDevice;
     }
 
     /** Bridge port the packet goes out on, 0 when none. */
     public int physOutDevice() {
-        return physOutDevice;
+        return extras == null ? 0 : extras.physOutDevice;
     }
 
     /** The source link-layer address of a received packet (absent for locally generated ones). */
     public Optional<byte[]> hwAddress() {
-        return hwAddress == null ? Optional.empty() : Optional.of(hwAddress.clone());
+        return extras == null || extras.hwAddress == null ? Optional.empty() : Optional.of(extras.hwAddress.clone());
     }
 
     /** The uid of the local socket the packet belongs to (option {@code uidGid}), as seen from the initial user namespace. */
     public OptionalInt uid() {
-        return uid;
+        return extras != null && extras.hasUid ? OptionalInt.of(extras.uid) : OptionalInt.empty();
     }
 
     public OptionalInt gid() {
-        return gid;
+        return extras != null && extras.hasGid ? OptionalInt.of(extras.gid) : OptionalInt.empty();
     }
 
     /** The security context (option {@code securityContext}), when the kernel has one. */
     public Optional<String> securityContext() {
-        return Optional.ofNullable(securityContext);
+        return Optional.ofNullable(extras == null ? null : extras.securityContext);
     }
 
     /** Conntrack information (option {@code conntrack}), when the packet has a connection. */
     public Optional<ConntrackInfo> conntrackInfo() {
-        return Optional.ofNullable(conntrack);
+        return Optional.ofNullable(extras == null ? null : extras.conntrack);
     }
 
     /**
@@ -177,7 +172,7 @@ public final class Packet {
 
     private byte[] requirePayload() {
         if (payload == null) {
-            throw new IllegalStateException("packet " + id + " has no payload: queue " + queueNumber
+            throw new IllegalStateException("packet " + id + " has no payload: queue " + queueNumber()
                     + " copies metadata only (CopyMode.META); bind with CopyMode.PACKET to read packet bytes");
         }
         return payload;
@@ -188,24 +183,27 @@ public final class Packet {
         return payload == null ? 0 : payload.length;
     }
 
-    /** The packet's full length; more than {@link #payloadLength()} when the copy was cut short. */
+    /**
+     * The packet's full length: more than {@link #payloadLength()} when the copy was cut short.
+     * With {@link CopyMode#META} the kernel sends no length at all, and this is 0.
+     */
     public int originalLength() {
-        return originalLength;
+        return extras != null && extras.hasOriginalLength ? extras.originalLength : payloadLength();
     }
 
     /** The copy range cut this packet short: a payload built from it would truncate the real packet. */
     public boolean isTruncated() {
-        return truncated;
+        return (bits & TRUNCATED) != 0;
     }
 
     /** A GSO packet: may exceed the MTU; its checksums may not be computed yet. */
     public boolean isGso() {
-        return gso;
+        return (bits & GSO) != 0;
     }
 
     /** The kernel flagged the checksum as not yet computed (offloaded): do not validate it. */
     public boolean isChecksumNotReady() {
-        return checksumNotReady;
+        return (bits & CSUM_NOT_READY) != 0;
     }
 
     /** System.nanoTime() when the library received the packet. */
@@ -232,15 +230,18 @@ public final class Packet {
     /**
      * Gives the packet its verdict; returns at once, the verdict is sent in the next batch.
      *
-     * @throws IllegalStateException if the packet already has a verdict
+     * @throws VerdictAlreadyGivenException (an {@link IllegalStateException}) if the packet
+     *         already has a verdict
      */
     public void verdict(Verdict verdict) {
         if (verdict == null) {
             throw new NullPointerException("verdict");
         }
         if (!owner.resolve(this, verdict, null)) {
-            throw new IllegalStateException("packet " + id + " of queue " + queueNumber + " already has a verdict ("
-                    + describeResolution() + ")");
+            int s = state;
+            throw new VerdictAlreadyGivenException("packet " + id + " of queue " + queueNumber()
+                    + " already has a verdict (" + describeResolution() + ")",
+                    s >= DEFAULT_BASE ? CAUSES[s - DEFAULT_BASE] : null);
         }
     }
 
@@ -262,12 +263,27 @@ public final class Packet {
 
     /** Claims the packet for one verdict: true for exactly one caller. */
     boolean claim(Verdict v, DefaultVerdictCause cause) {
-        if (!STATE.compareAndSet(this, UNRESOLVED, RESOLVED)) {
+        if (!STATE.compareAndSet(this, UNRESOLVED, cause == null ? RESOLVED : DEFAULT_BASE + cause.ordinal())) {
             return false;
         }
         this.verdict = v;
-        this.defaultCause = cause;
         return true;
+    }
+
+    /** Its verdict went into a send. Only the thread holding the owner's send lock calls these. */
+    boolean sent() {
+        return (bits & SENT) != 0;
+    }
+
+    void sent(boolean value) {
+        bits = value ? bits | SENT : bits & ~SENT;
+    }
+
+    /** Counts a failed send of its verdict; returns the failures so far (saturating at 3). */
+    int failedSend() {
+        int attempts = Math.min(ATTEMPT_MASK, ((bits >>> ATTEMPT_SHIFT) & ATTEMPT_MASK) + 1);
+        bits = (bits & ~(ATTEMPT_MASK << ATTEMPT_SHIFT)) | (attempts << ATTEMPT_SHIFT);
+        return attempts;
     }
 
     Verdict resolvedVerdict() {
@@ -283,7 +299,8 @@ public final class Packet {
     }
 
     private String describeResolution() {
-        DefaultVerdictCause cause = defaultCause;
+        int s = state;
+        DefaultVerdictCause cause = s >= DEFAULT_BASE ? CAUSES[s - DEFAULT_BASE] : null;
         Verdict v = verdict;
         if (cause != null) {
             return "default verdict " + v + " because of " + cause;
@@ -294,6 +311,6 @@ public final class Packet {
     /** One line: id, queue, hook, protocol, addresses and ports, length. */
     @Override
     public String toString() {
-        return PacketSummary.describe(id, queueNumber, hook.name(), hwProtocol, payload, originalLength);
+        return PacketSummary.describe(id, queueNumber(), hook().name(), hwProtocol(), payload, originalLength());
     }
 }

@@ -15,6 +15,8 @@ import java.util.OptionalInt;
 final class PacketDecoder {
     private final NativeConstants k;
     private final Hook[] hooks;
+    /** Attributes that need a {@link PacketExtras}; the cut-short length is among them. */
+    private final int rareAttributes;
 
     PacketDecoder(NativeConstants k) {
         this.k = k;
@@ -27,6 +29,8 @@ final class PacketDecoder {
         hooks[k.hookForward] = Hook.FORWARD;
         hooks[k.hookLocalOut] = Hook.LOCAL_OUT;
         hooks[k.hookPostRouting] = Hook.POST_ROUTING;
+        rareAttributes = k.hasTimestamp | k.hasPhysIndev | k.hasPhysOutdev | k.hasHwAddr | k.hasUid | k.hasGid
+                | k.hasSecctx | k.hasCt | k.hasCtInfo | k.hasCapLen;
     }
 
     int type(ByteBuffer records, int base) {
@@ -55,63 +59,81 @@ final class PacketDecoder {
 
     Packet decode(BoundQueue owner, ByteBuffer records, int base, ByteBuffer rx, long nowNanos) {
         int present = records.getInt(base + k.recPresent);
-        int hookNumber = records.getInt(base + k.recHook);
-        Instant timestamp = null;
+        byte[] payload = null;
+        if ((present & k.hasPayload) != 0) {
+            payload = bytes(rx, records.getInt(base + k.recPayloadOffset), records.getInt(base + k.recPayloadLength));
+        }
+        PacketExtras extras = null;
+        if ((present & rareAttributes) != 0 || payload == null) {
+            extras = extras(records, base, rx, present, payload);
+        }
+        int skbInfo = (present & k.hasSkbInfo) != 0 ? records.getInt(base + k.recSkbInfo) : 0;
+        return new Packet(owner,
+                records.getInt(base + k.recId),
+                records.getInt(base + k.recHwProtocol),
+                hook(records.getInt(base + k.recHook)),
+                records.getInt(base + k.recMark),
+                records.getInt(base + k.recIndev),
+                records.getInt(base + k.recOutdev),
+                payload,
+                extras,
+                (present & k.hasCapLen) != 0,
+                (skbInfo & k.skbGso) != 0,
+                (skbInfo & k.skbCsumNotReady) != 0,
+                nowNanos);
+    }
+
+    /** A record that carried only an id (its datagram was cut short): the packet gets the default verdict. */
+    Packet truncatedMessage(BoundQueue owner, ByteBuffer records, int base, long nowNanos) {
+        PacketExtras extras = new PacketExtras();
+        extras.hasOriginalLength = true;
+        return new Packet(owner, records.getInt(base + k.recId), records.getInt(base + k.recHwProtocol),
+                hook(records.getInt(base + k.recHook)), 0, 0, 0, null, extras, true, false, false, nowNanos);
+    }
+
+    private PacketExtras extras(ByteBuffer records, int base, ByteBuffer rx, int present, byte[] payload) {
+        PacketExtras x = new PacketExtras();
         if ((present & k.hasTimestamp) != 0) {
-            timestamp = Instant.ofEpochSecond(records.getLong(base + k.recTsSec),
+            x.timestamp = Instant.ofEpochSecond(records.getLong(base + k.recTsSec),
                     records.getLong(base + k.recTsUsec) * 1000L);
         }
-        byte[] hw = null;
+        x.physInDevice = records.getInt(base + k.recPhysIndev);
+        x.physOutDevice = records.getInt(base + k.recPhysOutdev);
         if ((present & k.hasHwAddr) != 0) {
             int len = records.getInt(base + k.recHwAddrLength);
-            hw = new byte[Math.max(0, Math.min(8, len))];
-            records.get(base + k.recHwAddr, hw);
+            x.hwAddress = new byte[Math.max(0, Math.min(8, len))];
+            records.get(base + k.recHwAddr, x.hwAddress);
         }
-        String secctx = null;
+        if ((present & k.hasUid) != 0) {
+            x.hasUid = true;
+            x.uid = records.getInt(base + k.recUid);
+        }
+        if ((present & k.hasGid) != 0) {
+            x.hasGid = true;
+            x.gid = records.getInt(base + k.recGid);
+        }
         if ((present & k.hasSecctx) != 0) {
             byte[] b = bytes(rx, records.getInt(base + k.recSecctxOffset), records.getInt(base + k.recSecctxLength));
             int end = b.length;
             while (end > 0 && b[end - 1] == 0) {
                 end--; // the kernel sends the label with its terminating NUL
             }
-            secctx = new String(b, 0, end, StandardCharsets.UTF_8);
+            x.securityContext = new String(b, 0, end, StandardCharsets.UTF_8);
         }
-        ConntrackInfo ct = null;
         if ((present & (k.hasCt | k.hasCtInfo)) != 0) {
             byte[] attributes = (present & k.hasCt) != 0
                     ? bytes(rx, records.getInt(base + k.recCtOffset), records.getInt(base + k.recCtLength))
                     : new byte[0];
             OptionalInt state = (present & k.hasCtInfo) != 0
                     ? OptionalInt.of(records.getInt(base + k.recCtInfo)) : OptionalInt.empty();
-            ct = new ConntrackInfo(state, attributes);
+            x.conntrack = new ConntrackInfo(state, attributes);
         }
-        byte[] payload = null;
-        if ((present & k.hasPayload) != 0) {
-            payload = bytes(rx, records.getInt(base + k.recPayloadOffset), records.getInt(base + k.recPayloadLength));
+        int original = records.getInt(base + k.recOriginalLength);
+        if (payload == null || original != payload.length) {
+            x.hasOriginalLength = true;
+            x.originalLength = original;
         }
-        int skbInfo = (present & k.hasSkbInfo) != 0 ? records.getInt(base + k.recSkbInfo) : 0;
-        return new Packet(owner,
-                records.getInt(base + k.recId),
-                records.getInt(base + k.recQueue),
-                records.getInt(base + k.recHwProtocol),
-                hook(hookNumber),
-                records.getInt(base + k.recMark),
-                timestamp,
-                records.getInt(base + k.recIndev),
-                records.getInt(base + k.recOutdev),
-                records.getInt(base + k.recPhysIndev),
-                records.getInt(base + k.recPhysOutdev),
-                hw,
-                (present & k.hasUid) != 0 ? OptionalInt.of(records.getInt(base + k.recUid)) : OptionalInt.empty(),
-                (present & k.hasGid) != 0 ? OptionalInt.of(records.getInt(base + k.recGid)) : OptionalInt.empty(),
-                secctx,
-                ct,
-                payload,
-                records.getInt(base + k.recOriginalLength),
-                (present & k.hasCapLen) != 0,
-                (skbInfo & k.skbGso) != 0,
-                (skbInfo & k.skbCsumNotReady) != 0,
-                nowNanos);
+        return x;
     }
 
     private static byte[] bytes(ByteBuffer rx, int offset, int length) {

@@ -32,6 +32,17 @@ public final class ErrorMapper {
         return new NfQueueException(what, operation, errno, null);
     }
 
+    /** A failure thrown by the shim while opening a socket in the namespace at {@code netns} (or null). */
+    public static NfQueueException map(ErrnoException e, Path netns) {
+        NativeConstants k = NativeConstants.get();
+        if (netns != null && e.errno() == k.enoent && e.operation().startsWith("open network namespace")) {
+            return new NfQueueException("network namespace file " + netns + " does not exist: create the "
+                    + "namespace with 'ip netns add NAME' and use /var/run/netns/NAME", e.operation() + " " + netns,
+                    e.errno(), e);
+        }
+        return map(e);
+    }
+
     /** A failure thrown by the shim during set-up. */
     public static NfQueueException map(ErrnoException e) {
         NativeConstants k = NativeConstants.get();

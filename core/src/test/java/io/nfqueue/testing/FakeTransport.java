@@ -43,7 +43,7 @@ import java.util.function.Predicate;
  * try (BoundQueue queue = BoundQueue.open(QueueOptions.queue(7), fake)) {
  *     queue.receive(Packet::accept, 16);
  * }
- * assertEquals(k.nfAccept, fake.sent().get(0).verdictCode());
+ * assertEquals(k.nfAccept, fake.verdictCodeFor(1));             // a batch record counts for each id it covers
  * assertEquals("", fake.exactlyOnceProblems());   // every offered id got exactly one verdict
  * assertEquals(List.of(), fake.violations());     // the Transport threading contract held
  * }</pre>
@@ -71,6 +71,9 @@ public final class FakeTransport implements Transport {
     private final List<Integer> duplicateOffers = new ArrayList<>();
     private final List<SentVerdict> sent = new ArrayList<>();
     private final Map<Integer, Integer> verdictCounts = new HashMap<>();
+    /** Per id, the last record that applied to it (a batch record applies to several ids). */
+    private final Map<Integer, SentVerdict> lastApplied = new HashMap<>();
+    private int applied;
     private final List<Integer> sendBatchSizes = new ArrayList<>();
     private final List<ConfigureCall> configureCalls = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
@@ -86,6 +89,7 @@ public final class FakeTransport implements Transport {
     private int receiveCalls;
     private int recordsDelivered;
     private int wakeups;
+    private int waiting;
     private boolean wakeupPending;
     private boolean closed;
     private int closeCalls;
@@ -364,7 +368,7 @@ public final class FakeTransport implements Transport {
         sent.add(s);
         if (!s.batch()) {
             held.remove(s.id());
-            verdictCounts.merge(s.id(), 1, Integer::sum);
+            count(s.id(), s);
             return;
         }
         // Held ids are in queue order; the kernel stops at the first one after the batch's id.
@@ -375,18 +379,41 @@ public final class FakeTransport implements Transport {
                 break;
             }
             it.remove();
-            verdictCounts.merge(id, 1, Integer::sum);
+            count(id, s);
         }
+    }
+
+    private void count(int id, SentVerdict s) {
+        verdictCounts.merge(id, 1, Integer::sum);
+        lastApplied.put(id, s);
+        applied++;
     }
 
     @Override
     public int await(int timeoutMillis) {
-        boolean interrupted = false;
         lock.lock();
         try {
             checkOpen("await");
-            // poll(2) does not notice Thread.interrupt(): neither does the fake.
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
+            waiting++;
+            changed.signalAll();
+            try {
+                return awaitLocked(timeoutMillis, deadline);
+            } finally {
+                waiting--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The wait itself, under the lock. poll(2) does not notice Thread.interrupt(), and neither
+     * does the fake: it waits on, and restores the flag afterwards.
+     */
+    private int awaitLocked(int timeoutMillis, long deadline) {
+        boolean interrupted = false;
+        try {
             while (true) {
                 int result = (socket.isEmpty() ? 0 : 1) | (wakeupPending ? 2 : 0);
                 if (result != 0) {
@@ -404,7 +431,6 @@ public final class FakeTransport implements Transport {
                 }
             }
         } finally {
-            lock.unlock();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -510,21 +536,31 @@ public final class FakeTransport implements Transport {
 
     // ---- what tests inspect ----
 
-    /** Every verdict record sent so far, in order. */
+    /**
+     * Every verdict record sent so far, in order. A batch record ({@link SentVerdict#batch()})
+     * stands for several packets: count packets with {@link #verdictsApplied()} or
+     * {@link #verdictCount}, not with the size of this list.
+     */
     public List<SentVerdict> sent() {
         return read(() -> List.copyOf(sent));
     }
 
-    /** The last verdict record sent for {@code id}, or null. */
+    /**
+     * The last record that applied to {@code id}, or null: its own record, or the batch record
+     * that covered it (then {@code id()} is the batch's top id and {@code batch()} is true).
+     */
     public SentVerdict lastVerdictFor(int id) {
-        return read(() -> {
-            for (int i = sent.size() - 1; i >= 0; i--) {
-                if (sent.get(i).id() == id) {
-                    return sent.get(i);
-                }
-            }
-            return null;
-        });
+        return read(() -> lastApplied.get(id));
+    }
+
+    /** The kernel verdict code the packet got last (NF_ACCEPT for one covered by a batch), or null. */
+    public Integer verdictCodeFor(int id) {
+        return read(() -> lastApplied.containsKey(id) ? lastApplied.get(id).verdictCode() : null);
+    }
+
+    /** Verdicts applied to packets so far: one per id a record reached (a batch counts each id it covered). */
+    public int verdictsApplied() {
+        return read(() -> applied);
     }
 
     /** Verdicts the kernel applied to {@code id} (a batch verdict counts for each id it covers). */
@@ -637,14 +673,38 @@ public final class FakeTransport implements Transport {
         return read(() -> List.copyOf(violations));
     }
 
-    /** Waits until at least {@code count} verdict records were sent; false on timeout. */
-    public boolean awaitSent(int count, Duration timeout) {
-        return awaitState(f -> f.sent.size() >= count, timeout);
+    /**
+     * Waits until at least {@code packets} packets got a verdict ({@link #verdictsApplied()}: a
+     * batch record counts once for each packet it covers); false on timeout. Same as
+     * {@link #awaitVerdicts}.
+     */
+    public boolean awaitSent(int packets, Duration timeout) {
+        return awaitVerdicts(packets, timeout);
+    }
+
+    /** Waits until at least {@code packets} verdicts were applied ({@link #verdictsApplied()}); false on timeout. */
+    public boolean awaitVerdicts(int packets, Duration timeout) {
+        return awaitState(f -> f.applied >= packets, timeout);
+    }
+
+    /** Waits until at least {@code records} verdict records were sent (see {@link #sent()}); false on timeout. */
+    public boolean awaitRecords(int records, Duration timeout) {
+        return awaitState(f -> f.sent.size() >= records, timeout);
     }
 
     /** Waits until {@code id} got a verdict; false on timeout. */
     public boolean awaitVerdictFor(int id, Duration timeout) {
         return awaitState(f -> f.verdictCounts.containsKey(id), timeout);
+    }
+
+    /** Threads inside {@link #await} right now. */
+    public int waiting() {
+        return read(() -> waiting);
+    }
+
+    /** Waits until some thread is inside {@link #await} (blocked in its poll); false on timeout. */
+    public boolean awaitWaiter(Duration timeout) {
+        return awaitState(f -> f.waiting > 0, timeout);
     }
 
     /** Waits until the socket was read empty; false on timeout. */

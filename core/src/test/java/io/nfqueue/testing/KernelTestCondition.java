@@ -1,7 +1,7 @@
 package io.nfqueue.testing;
 
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
@@ -11,21 +11,24 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Runs kernel tests where they can run; says why not otherwise; fails instead of skipping in CI. */
-public final class KernelTestCondition implements BeforeAllCallback {
+/**
+ * Runs kernel tests where they can run. Elsewhere each test is reported as skipped with the
+ * reason; where kernel tests are required (CI) the class fails instead, so a skip can't hide them.
+ */
+public final class KernelTestCondition implements ExecutionCondition {
 
     @Override
-    public void beforeAll(ExtensionContext context) {
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         List<String> missing = missingPrerequisites();
         if (missing.isEmpty()) {
-            return;
+            return ConditionEvaluationResult.enabled("kernel test prerequisites present");
         }
         String reason = "kernel tests of " + context.getDisplayName() + " need " + String.join(", ", missing);
         if (required()) {
             throw new IllegalStateException(reason + " (kernel tests are required here: "
                     + "nfqueue.requireKernelTests=true or CI=true; a skip would hide them)");
         }
-        Assumptions.abort(reason + "; skipped (run as root on Linux to run them)");
+        return ConditionEvaluationResult.disabled(reason + "; skipped (run as root on Linux to run them)");
     }
 
     static boolean required() {

@@ -143,6 +143,9 @@ public final class NetNamespace implements AutoCloseable {
         return call(() -> {
             StandardProtocolFamily family = address.contains(":") ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
             DatagramChannel ch = DatagramChannel.open(family);
+            // A sink that a loaded machine reads late must not drop what the queue let through:
+            // ask for 4 MiB (capped by net.core.rmem_max).
+            ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
             ch.bind(new InetSocketAddress(address, port));
             return ch;
         });

@@ -74,6 +74,40 @@ public final class Udp {
         return got.isEmpty() ? null : got.get(0);
     }
 
+    /** A datagram and the address it came from. */
+    public record Datagram(byte[] data, SocketAddress source) {
+    }
+
+    /** Receives one datagram with its source address within {@code timeout}, or null. */
+    public static Datagram receiveFrom(DatagramChannel ch, Duration timeout) {
+        ByteBuffer buf = ByteBuffer.allocate(65536);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Selector sel = Selector.open()) {
+            ch.configureBlocking(false);
+            SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
+            try {
+                while (true) {
+                    SocketAddress from = ch.receive(buf.clear());
+                    if (from != null) {
+                        return new Datagram(Arrays.copyOf(buf.array(), buf.position()), from);
+                    }
+                    long left = (deadline - System.nanoTime()) / 1_000_000;
+                    if (left <= 0) {
+                        return null;
+                    }
+                    sel.select(left);
+                    sel.selectedKeys().clear();
+                }
+            } finally {
+                key.cancel();
+                sel.selectNow();
+                ch.configureBlocking(true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static String text(byte[] b) {
         return b == null ? null : new String(b, StandardCharsets.UTF_8);
     }

@@ -40,15 +40,43 @@ import java.util.function.Function;
 public final class PacketReceiver {
     private final ReceiverOptions options;
     private final Function<QueueOptions, BoundQueue> binder;
-    private final AtomicBoolean active = new AtomicBoolean();
+    /** One owner per queue number: receive() and each rail of receiveParallel() claim theirs. */
+    private final AtomicBoolean[] owned;
     private volatile io.nfqueue.ResolutionListener listener;
     /** The queues of the current (or, once it ended, the last) subscription, by queue number. */
-    private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> lastQueues =
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> live =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
+    /**
+     * Final counters of queues whose subscription ended. A snapshot, not the queue: a closed
+     * queue would keep its buffers, and through its listener the subscriber (§3.13), alive.
+     */
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, io.nfqueue.QueueCounters> ended =
             new java.util.concurrent.ConcurrentSkipListMap<>();
 
     private PacketReceiver(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder) {
         this.options = options;
         this.binder = binder;
+        this.owned = new AtomicBoolean[options.queueCount()];
+        for (int i = 0; i < owned.length; i++) {
+            owned[i] = new AtomicBoolean();
+        }
+    }
+
+    /** Claims queues first..last for one subscription; false (claiming none) if any is taken. */
+    private boolean claim(int first, int last) {
+        for (int q = first; q <= last; q++) {
+            if (!owned[q - options.firstQueue()].compareAndSet(false, true)) {
+                release(first, q - 1);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void release(int first, int last) {
+        for (int q = first; q <= last; q++) {
+            owned[q - options.firstQueue()].set(false);
+        }
     }
 
     public static PacketReceiver create(ReceiverOptions options) {
@@ -69,14 +97,14 @@ public final class PacketReceiver {
 
     /** All queues of the range merged into one Flux, in order within each queue. */
     public Flux<Packet> receive() {
-        return new ReceiveFlux(this, active, options);
+        return new ReceiveFlux(this, options);
     }
 
     /** One rail per queue of the range, each with its own demand and receive thread. */
     public ParallelFlux<Packet> receiveParallel() {
         List<Flux<Packet>> rails = new ArrayList<>();
         for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
-            rails.add(new ReceiveFlux(this, new AtomicBoolean(), options.onlyQueue(q)));
+            rails.add(new ReceiveFlux(this, options.onlyQueue(q)));
         }
         @SuppressWarnings("unchecked")
         Flux<Packet>[] array = rails.toArray(new Flux[0]);
@@ -94,16 +122,25 @@ public final class PacketReceiver {
      */
     public List<io.nfqueue.QueueCounters> counters() {
         List<io.nfqueue.QueueCounters> all = new ArrayList<>();
-        for (BoundQueue q : lastQueues.values()) {
-            all.add(q.counters());
+        for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
+            io.nfqueue.QueueCounters c = countersOf(q);
+            if (c != null) {
+                all.add(c);
+            }
         }
         return all;
+    }
+
+    /** Counters of queue {@code number}: live, or the final ones of its last subscription, or null. */
+    io.nfqueue.QueueCounters countersOf(int number) {
+        BoundQueue q = live.get(number);
+        return q != null ? q.counters() : ended.get(number);
     }
 
     /** The kernel's line for each queue of the current subscription (empty when none is active). */
     public List<io.nfqueue.QueueStats> stats() {
         List<io.nfqueue.QueueStats> all = new ArrayList<>();
-        for (BoundQueue q : lastQueues.values()) {
+        for (BoundQueue q : live.values()) {
             if (!q.isClosed()) {
                 try {
                     all.add(q.stats());
@@ -123,15 +160,27 @@ public final class PacketReceiver {
         this.listener = listener;
     }
 
-    /** The queues of the current or last subscription (for metrics). */
+    /** The queues of the current subscriptions (for metrics). */
     List<BoundQueue> boundQueues() {
-        return new ArrayList<>(lastQueues.values());
+        return new ArrayList<>(live.values());
     }
 
     private void bound(List<BoundQueue> queues) {
         for (BoundQueue q : queues) {
-            lastQueues.put(q.queueNumber(), q);
+            live.put(q.queueNumber(), q);
         }
+    }
+
+    /** A subscription over queues first..last ended: keep their final counters, free the queues. */
+    private void ended(int first, int last) {
+        for (int q = first; q <= last; q++) {
+            BoundQueue b = live.get(q);
+            if (b != null) {
+                ended.put(q, b.counters()); // before the removal: counters() always finds one of them
+                live.remove(q, b);
+            }
+        }
+        release(first, last);
     }
 
     /**
@@ -161,24 +210,24 @@ public final class PacketReceiver {
     /** The source: each subscriber gets a {@link ReceiverSubscription} that binds the queues. */
     private static final class ReceiveFlux extends Flux<Packet> {
         private final PacketReceiver owner;
-        private final AtomicBoolean active;
         private final ReceiverOptions options;
 
-        ReceiveFlux(PacketReceiver owner, AtomicBoolean active, ReceiverOptions options) {
+        ReceiveFlux(PacketReceiver owner, ReceiverOptions options) {
             this.owner = owner;
-            this.active = active;
             this.options = options;
         }
 
         @Override
         public void subscribe(CoreSubscriber<? super Packet> actual) {
-            if (!active.compareAndSet(false, true)) {
+            int first = options.firstQueue();
+            int last = options.lastQueue();
+            if (!owner.claim(first, last)) {
                 Operators.error(actual, new IllegalStateException("queues " + options.firstQueue() + ".."
                         + options.lastQueue() + " already have an active subscription on this receiver; "
                         + "a queue has one owner: cancel the first subscription or share it (Flux.share())"));
                 return;
             }
-            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> active.set(false),
+            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> owner.ended(first, last),
                     owner.listener);
         }
     }

@@ -87,8 +87,8 @@ public final class ReceiverMetrics {
     }
 
     private double counter(int number, ToDoubleFunction<QueueCounters> f) {
-        BoundQueue q = queue(number);
-        return q == null ? 0 : f.applyAsDouble(q.counters());
+        QueueCounters c = receiver.countersOf(number);
+        return c == null ? 0 : f.applyAsDouble(c);
     }
 
     private double maxLength(int number) {

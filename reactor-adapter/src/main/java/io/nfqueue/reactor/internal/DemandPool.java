@@ -9,14 +9,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * never consumed (Reactive Streams §3.17).
  */
 final class DemandPool {
+    /** Demand no reader has claimed yet. */
     private final AtomicLong available = new AtomicLong();
+    /**
+     * Demand requested and not yet consumed by a delivered packet (claims do not change it), so
+     * it never dips while a reader holds a claim: the kernel max-length follows it.
+     */
+    private final AtomicLong unconsumed = new AtomicLong();
 
     /** Adds {@code n} (> 0), capping at unbounded. */
     void add(long n) {
+        addCapped(available, n);
+        addCapped(unconsumed, n);
+    }
+
+    private static void addCapped(AtomicLong counter, long n) {
         long current;
         long next;
         do {
-            current = available.get();
+            current = counter.get();
             if (current == Long.MAX_VALUE) {
                 return;
             }
@@ -24,7 +35,7 @@ final class DemandPool {
             if (next < 0) {
                 next = Long.MAX_VALUE;
             }
-        } while (!available.compareAndSet(current, next));
+        } while (!counter.compareAndSet(current, next));
     }
 
     /** Takes up to {@code want} units; returns how many were taken (0 when there is no demand). */
@@ -44,15 +55,40 @@ final class DemandPool {
         }
     }
 
-    /** Returns claimed units that were not used. */
+    /** Returns claimed units that were not used (a claim whose packets were not consumed). */
     void giveBack(int unused) {
         if (unused > 0) {
-            add(unused);
+            addCapped(available, unused);
         }
     }
 
-    /** Demand not yet claimed; {@code Long.MAX_VALUE} when unbounded. */
+    /** Ends a claim of {@code claimed} units of which {@code used} went to packets read. */
+    void settle(int claimed, int used) {
+        giveBack(claimed - used);
+    }
+
+    /**
+     * {@code n} packets were read: their units of demand are consumed. Called after they count as
+     * unresolved and before they are handed out, so demand + unresolved neither dips nor counts
+     * them twice while the batch is dispatched.
+     */
+    void consume(int n) {
+        long current;
+        do {
+            current = unconsumed.get();
+            if (current == Long.MAX_VALUE || current == 0) {
+                return;
+            }
+        } while (!unconsumed.compareAndSet(current, Math.max(0, current - n)));
+    }
+
+    /** Demand nobody has claimed yet: what a reader may still take; {@code Long.MAX_VALUE} when unbounded. */
     long outstanding() {
         return available.get();
+    }
+
+    /** Demand not yet consumed, claims included; {@code Long.MAX_VALUE} when unbounded. */
+    long unconsumed() {
+        return unconsumed.get();
     }
 }

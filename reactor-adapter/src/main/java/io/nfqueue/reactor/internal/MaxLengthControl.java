@@ -23,7 +23,9 @@ final class MaxLengthControl {
 
     /** The new max-length to configure, or -1 to leave it. Called by the reader and by request(). */
     synchronized int update(long outstandingDemand, int unresolved) {
-        long target = outstandingDemand == Long.MAX_VALUE ? max : clamp(outstandingDemand + unresolved);
+        // Saturating: demand just below Long.MAX_VALUE plus unresolved packets must not wrap negative.
+        long wanted = outstandingDemand > Long.MAX_VALUE - unresolved ? Long.MAX_VALUE : outstandingDemand + unresolved;
+        long target = outstandingDemand == Long.MAX_VALUE ? max : clamp(wanted);
         if (target > current || target + hysteresis < current) {
             int next = clamp(target + hysteresis / 2);
             if (next != current) {

@@ -28,6 +28,7 @@ final class QueueReader implements Runnable {
     private volatile Thread thread;
     private volatile boolean parked;
     private final io.nfqueue.ResolutionListener extraListener;
+    private final java.util.function.IntConsumer consume;
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
                 Scheduler.Worker handoff) {
@@ -40,6 +41,7 @@ final class QueueReader implements Runnable {
         // A verdict that frees capacity wakes a reader parked at its in-flight limit.
         queue.onResolution(this::onResolution);
         this.extraListener = parent.resolutionListener();
+        this.consume = parent::consumeDemand;
     }
 
     BoundQueue queue() {
@@ -59,12 +61,21 @@ final class QueueReader implements Runnable {
      * this thread next gets a core.
      */
     void followDemand() {
-        int next = maxLength.update(parent.outstandingDemand(), queue.unresolvedCount());
-        if (next > 0 && !queue.isClosed()) {
+        // Decide and apply under one lock: the requesting thread and this one both get here, and
+        // an older length must never reach the kernel after a newer one.
+        synchronized (maxLength) {
+            int next = maxLength.update(parent.unconsumedDemand(), queue.unresolvedCount());
+            if (next <= 0 || queue.isClosed()) {
+                return;
+            }
             try {
                 queue.setMaxLength(next);
             } catch (IllegalStateException closedMeanwhile) {
                 // the subscription ended between the check and the call
+            } catch (RuntimeException refused) {
+                // A refused change would leave demand and the kernel apart: end the subscription
+                // (as onError, not as an exception out of request(), §3.16).
+                parent.fail(refused);
             }
         }
     }
@@ -97,12 +108,19 @@ final class QueueReader implements Runnable {
         try {
             while (!parent.isTerminated()) {
                 queue.expireOverdue();
+                queue.flush(); // verdicts whose send failed are tried again
                 followDemand();
                 int capacity = Math.min(batchSize, maxInFlight - queue.unresolvedCount());
                 int claimed = capacity > 0 ? parent.claimDemand(capacity) : 0;
                 if (claimed > 0) {
-                    int n = read(claimed);
-                    parent.giveBackDemand(claimed - Math.max(n, 0));
+                    int n;
+                    try {
+                        n = read(claimed);
+                    } catch (RuntimeException | Error e) {
+                        parent.settleDemand(claimed, 0);
+                        throw e;
+                    }
+                    parent.settleDemand(claimed, Math.max(n, 0));
                     if (n < 0) {
                         return; // closed by the subscription's end
                     }
@@ -128,10 +146,10 @@ final class QueueReader implements Runnable {
 
     private int read(int limit) {
         if (handoff == null) {
-            return queue.receive(parent::emit, limit);
+            return queue.receive(parent::emit, limit, consume);
         }
         List<Packet> batch = new ArrayList<>(limit);
-        int n = queue.receive(batch::add, limit);
+        int n = queue.receive(batch::add, limit, consume);
         if (n > 0) {
             // One task per batch: one wake of the worker, not one per packet; the verdicts given
             // during the batch go out together when it ends.

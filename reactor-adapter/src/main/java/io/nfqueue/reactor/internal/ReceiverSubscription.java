@@ -101,16 +101,26 @@ public final class ReceiverSubscription implements Subscription {
         return terminated.get();
     }
 
+    /** Demand no reader has claimed. */
     long outstandingDemand() {
         return demand.outstanding();
+    }
+
+    /** Demand not yet consumed, claims included: what the kernel max-length follows. */
+    long unconsumedDemand() {
+        return demand.unconsumed();
     }
 
     int claimDemand(int want) {
         return demand.claim(want);
     }
 
-    void giveBackDemand(int unused) {
-        demand.giveBack(unused);
+    void settleDemand(int claimed, int used) {
+        demand.settle(claimed, used);
+    }
+
+    void consumeDemand(int read) {
+        demand.consume(read);
     }
 
     /** Emits one packet; after termination the packet gets the default verdict instead. */
@@ -123,9 +133,10 @@ public final class ReceiverSubscription implements Subscription {
             }
             actual.onNext(p);
         } catch (Throwable t) {
-            // onNext must not throw (§2.13); if it does, the subscription is over.
+            // onNext must not throw (§2.13); if it does, the subscription is over. No subscription
+            // is passed to onOperatorError: it would cancel us first and the error would be dropped.
             p.defaultVerdict(DefaultVerdictCause.ERROR);
-            fail(Operators.onOperatorError(this, t, p, actual.currentContext()));
+            fail(Operators.onOperatorError(null, t, p, actual.currentContext()));
         } finally {
             emitLock.unlock();
         }
