@@ -20,6 +20,7 @@
  * socket buffer, -P FILE (shared with udp_sink -P) adds a second loop: at most WINDOW
  * datagrams sent and not yet read by the sink (default 4096, far below what the sink's
  * buffer holds). When the sink keeps up, the window never closes and only the first loop paces.
+ * When the sink says it has stopped, the sender stops too.
  *
  * Every wait is bounded: SO_SNDTIMEO makes a blocked send return, and the whole run stops at
  * the -t deadline. Output (stdout, one line, key=value):
@@ -49,10 +50,12 @@
 #define MAX_BATCH 256
 #define MAX_PAYLOAD 65507
 
-/* Shared with udp_sink (same layout there): the sink's count, and whether a sender sleeps on it. */
+/* Shared with udp_sink (same layout there): the sink's count, whether a sender sleeps on it,
+ * whether the sink has stopped. */
 struct progress {
     _Atomic uint32_t received;
     _Atomic uint32_t waiting;
+    _Atomic uint32_t sink_done; /* the sink stopped reading: the sender stops too */
 };
 
 /* Opens the sink's progress file (the sink creates it before it prints READY). */
@@ -211,6 +214,11 @@ int main(int argc, char **argv)
     while (sent < count) {
         unsigned int n = (unsigned int)(count - sent < batch ? count - sent : batch);
         if (progress != NULL) {
+            if (atomic_load(&progress->sink_done)) {
+                fprintf(stderr, "udp_flood: the sink stopped reading after %u datagrams; stopping at %ld\n",
+                        atomic_load(&progress->received), sent);
+                break;
+            }
             uint32_t got = atomic_load(&progress->received);
             if ((uint32_t)sent - got + n > (uint32_t)window) {
                 /* Window closed: sleep until the sink's count moves (at most 100 ms a time). */

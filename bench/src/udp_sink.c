@@ -9,7 +9,8 @@
  * With -P FILE it publishes its count in FILE (created, zeroed, mapped shared) after every
  * read, and wakes a sender waiting on it (futex): udp_flood -P FILE keeps at most a window of
  * datagrams between its send and this read, so a sink that other load keeps off the CPU slows
- * the sender down instead of overflowing its socket buffer.
+ * the sender down instead of overflowing its socket buffer. When the sink stops (done, or idle
+ * too long) it says so there, and the sender stops at once instead of waiting for its deadline.
  * Output (stdout, last line, key=value):
  *   received=N bytes=B first_ns=T0 last_ns=T1 complete=0|1 cpu_us=C
  * with CLOCK_MONOTONIC timestamps (comparable with udp_flood's) and the sink's own CPU time.
@@ -36,10 +37,12 @@
 #define BATCH 256
 #define SLOT 65536
 
-/* Shared with udp_flood (same layout there): the sink's count, and whether a sender sleeps on it. */
+/* Shared with udp_flood (same layout there): the sink's count, whether a sender sleeps on it,
+ * whether the sink has stopped. */
 struct progress {
     _Atomic uint32_t received;
     _Atomic uint32_t waiting;
+    _Atomic uint32_t sink_done; /* the sink stopped reading: the sender stops too */
 };
 
 static struct progress *open_progress(const char *path)
@@ -192,6 +195,10 @@ int main(int argc, char **argv)
             break;
         if (received > 0 && t - last > (uint64_t)idle_ms * 1000000ull)
             break;
+    }
+    if (progress != NULL) {
+        atomic_store(&progress->sink_done, 1);
+        syscall(SYS_futex, &progress->received, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
     }
     printf("received=%ld bytes=%llu first_ns=%llu last_ns=%llu complete=%d cpu_us=%llu\n", received, bytes,
            (unsigned long long)first, (unsigned long long)last, received >= expect ? 1 : 0, cpu_us());
