@@ -46,5 +46,47 @@ class SamplesUnitTest {
         assertTrue(text.startsWith("error: print: --queue must be 0..65535: 70000"), text);
         assertFalse(text.contains("Exception"), text);
         assertEquals(2, Main.run(new String[] {"frobnicate"}, System.out, new PrintStream(new ByteArrayOutputStream())));
+        assertEquals(2, run("print", "--queue", "x").status());
+        assertEquals(2, run("print").status(), "--queue is required");
+        assertEquals(2, run("demo", "--duration", "2x").status());
+        assertEquals(2, run("demo", "--duration", "20m").status());
+        assertEquals(2, run("firewall", "--queue", "1", "--rules", "/nonexistent/rules").status());
+        for (String cmd : List.of("demo", "print", "firewall")) {
+            Result r = run(cmd, "--colour", "red");
+            assertEquals(2, r.status(), cmd);
+            assertEquals(2, r.err().lines().count(), "one line and a hint: " + r.err());
+            assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
+        }
+    }
+
+    @Test
+    void eachCommandsHelpShowsTheRulesThatFeedIt() {
+        for (String cmd : List.of("print", "demo", "firewall")) {
+            Result r = run(cmd, "--help");
+            assertEquals(0, r.status(), cmd);
+            assertTrue(r.out().contains("iptables -A") && r.out().contains("NFQUEUE --queue-num"), r.out());
+            assertTrue(r.out().contains("nft add rule") && r.out().contains("CONFIG_NFT_QUEUE"), r.out());
+        }
+        assertEquals(0, run("--help").status());
+    }
+
+    @Test
+    void durations() {
+        assertEquals(java.time.Duration.ofSeconds(10), Main.parseDuration("10s"));
+        assertEquals(java.time.Duration.ofMillis(500), Main.parseDuration("500ms"));
+        assertEquals(java.time.Duration.ofMinutes(2), Main.parseDuration("2m"));
+        assertEquals(java.time.Duration.ofSeconds(7), Main.parseDuration("7"));
+        assertEquals(null, Main.parseDuration("2x"));
+    }
+
+    record Result(int status, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 }
