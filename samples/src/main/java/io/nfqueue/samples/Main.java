@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
 @Command(name = "nfqueue-samples", mixinStandardHelpOptions = true, version = "nfqueue-samples 0.1.0",
         description = "Runnable NFQUEUE programs. Each needs root (CAP_NET_ADMIN; the demo and --netns also "
                 + "CAP_SYS_ADMIN). Run 'COMMAND --help' for a command's options and the rule that feeds it.",
-        subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -117,6 +117,20 @@ public final class Main implements Callable<Integer> {
             throw new ParameterException(cl, "--queue must be 0..65535: " + queue);
         }
         return queue;
+    }
+
+    /** A 32-bit mark, 0x-hex or decimal. */
+    static int parseMark(CommandLine cl, String option, String text) {
+        try {
+            String t = text.trim();
+            long m = t.startsWith("0x") || t.startsWith("0X") ? Long.parseLong(t.substring(2), 16) : Long.parseLong(t);
+            if (m >= 0 && m <= 0xFFFFFFFFL) {
+                return (int) m;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new ParameterException(cl, option + " must be a 32-bit number like 0x10: " + text);
     }
 
     /** Gives each command the output stream {@link #run} was given. */
