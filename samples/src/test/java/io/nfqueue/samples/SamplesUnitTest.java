@@ -53,7 +53,7 @@ class SamplesUnitTest {
         assertEquals(2, run("firewall", "--queue", "1", "--rules", "/nonexistent/rules").status());
         assertEquals(2, run("ratelimit", "--queue", "1", "--rate", "0", "--burst", "5").status());
         assertEquals(2, run("ratelimit", "--queue", "1", "--rate", "5", "--burst", "5", "--mark", "zz").status());
-        for (String cmd : List.of("demo", "print", "firewall", "ratelimit", "dns-block")) {
+        for (String cmd : List.of("demo", "print", "firewall", "ratelimit", "dns-block", "rewrite")) {
             Result r = run(cmd, "--colour", "red");
             assertEquals(2, r.status(), cmd);
             assertEquals(2, r.err().lines().count(), "one line and a hint: " + r.err());
@@ -63,7 +63,7 @@ class SamplesUnitTest {
 
     @Test
     void eachCommandsHelpShowsTheRulesThatFeedIt() {
-        for (String cmd : List.of("print", "demo", "firewall", "ratelimit", "dns-block")) {
+        for (String cmd : List.of("print", "demo", "firewall", "ratelimit", "dns-block", "rewrite")) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.status(), cmd);
             assertTrue(r.out().contains("iptables -A") && r.out().contains("NFQUEUE --queue-num"), r.out());
