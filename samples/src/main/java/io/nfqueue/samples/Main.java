@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
 @Command(name = "nfqueue-samples", mixinStandardHelpOptions = true, version = "nfqueue-samples 0.1.0",
         description = "Runnable NFQUEUE programs. Each needs root (CAP_NET_ADMIN; the demo and --netns also "
                 + "CAP_SYS_ADMIN). Run 'COMMAND --help' for a command's options and the rule that feeds it.",
-        subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class, DnsBlockCli.class, RewriteCli.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class, DnsBlockCli.class, RewriteCli.class, StatsCli.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;

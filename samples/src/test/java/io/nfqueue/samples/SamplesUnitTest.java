@@ -53,7 +53,7 @@ class SamplesUnitTest {
         assertEquals(2, run("firewall", "--queue", "1", "--rules", "/nonexistent/rules").status());
         assertEquals(2, run("ratelimit", "--queue", "1", "--rate", "0", "--burst", "5").status());
         assertEquals(2, run("ratelimit", "--queue", "1", "--rate", "5", "--burst", "5", "--mark", "zz").status());
-        for (String cmd : List.of("demo", "print", "firewall", "ratelimit", "dns-block", "rewrite")) {
+        for (String cmd : List.of("demo", "print", "firewall", "ratelimit", "dns-block", "rewrite", "stats")) {
             Result r = run(cmd, "--colour", "red");
             assertEquals(2, r.status(), cmd);
             assertEquals(2, r.err().lines().count(), "one line and a hint: " + r.err());
@@ -63,7 +63,7 @@ class SamplesUnitTest {
 
     @Test
     void eachCommandsHelpShowsTheRulesThatFeedIt() {
-        for (String cmd : List.of("print", "demo", "firewall", "ratelimit", "dns-block", "rewrite")) {
+        for (String cmd : List.of("print", "demo", "firewall", "ratelimit", "dns-block", "rewrite", "stats")) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.status(), cmd);
             assertTrue(r.out().contains("iptables -A") && r.out().contains("NFQUEUE --queue-num"), r.out());
@@ -79,6 +79,16 @@ class SamplesUnitTest {
         assertEquals(java.time.Duration.ofMinutes(2), Main.parseDuration("2m"));
         assertEquals(java.time.Duration.ofSeconds(7), Main.parseDuration("7"));
         assertEquals(null, Main.parseDuration("2x"));
+    }
+
+    @Test
+    void findsTheQueuesLine() {
+        List<String> proc = List.of("    1  12345     0 2 65531     0     0        7  1", "   15  777     3 1 128     4     5       99  1");
+        var s = StatsCli.find(proc, 15).orElseThrow();
+        assertEquals(777, s.portId());
+        assertEquals(3, s.queued());
+        assertTrue(StatsCli.describe(15, StatsCli.find(proc, 15)).contains("4 dropped (queue full), 5 dropped (socket full)"));
+        assertEquals("queue 2: not bound", StatsCli.describe(2, StatsCli.find(proc, 2)));
     }
 
     record Result(int status, String out, String err) {
