@@ -12,8 +12,9 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 @Command(name = "firewall", mixinStandardHelpOptions = true,
-        description = {"Filter a queue's packets with rules from a file, first match wins; per-rule counters are",
-            "printed every --interval. Rules file, one per line ('#' comments; fields optional):",
+        description = {"Filter a queue's packets with rules from a file, first match wins; per-rule counters are "
+                + "printed every --interval.",
+            "Rules file, one per line ('#' comments; fields optional):",
             "  accept|drop|mark=0xNN [proto tcp|udp|icmp|any] [src CIDR] [dst CIDR] [dport N[-M]] [sport N[-M]] "
                     + "[dir in|out|any]"},
         footerHeading = "%nFeed it with, e.g.:%n",

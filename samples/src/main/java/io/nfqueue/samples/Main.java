@@ -19,13 +19,17 @@ import java.util.concurrent.Callable;
  * <pre>
  * java -jar nfqueue-samples.jar print --queue N [--netns PATH] [--count N]
  * java -jar nfqueue-samples.jar demo [--duration 10s]
- * java -jar nfqueue-samples.jar firewall --queue N --rules FILE [--default accept|drop] [--interval S]
+ * java -jar nfqueue-samples.jar firewall --queue N --rules FILE [--default accept|drop] [--interval 5s]
+ * java -jar nfqueue-samples.jar ratelimit --queue N --rate R --burst B [--mark 0xNN]
+ * java -jar nfqueue-samples.jar dns-block --queue N --blocklist FILE
+ * java -jar nfqueue-samples.jar rewrite --queue N --from STR --to STR
+ * java -jar nfqueue-samples.jar stats --queue N [--netns PATH]
  * </pre>
  * Exit status 0 on success, 1 when the command failed (including a missing privilege), 2 for a
  * bad command line. Errors are one line on stderr, not a stack trace.
  */
 @Command(name = "nfqueue-samples", mixinStandardHelpOptions = true, version = "nfqueue-samples 0.1.0",
-        description = "Runnable NFQUEUE programs. Each needs root (CAP_NET_ADMIN; the demo and --netns also "
+        description = "Runnable NFQUEUE programs. Those that bind a queue need root (CAP_NET_ADMIN; the demo and --netns also "
                 + "CAP_SYS_ADMIN). Run 'COMMAND --help' for a command's options and the rule that feeds it.",
         subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class, DnsBlockCli.class, RewriteCli.class, StatsCli.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
@@ -182,8 +186,8 @@ public final class Main implements Callable<Integer> {
     }
 
     @Command(name = "demo", mixinStandardHelpOptions = true,
-            description = {"A self-contained demo: makes its own network namespace, queue rule and UDP traffic there,",
-                "prints each packet and its verdict (every 5th dropped), then removes it all."},
+            description = {"A self-contained demo: makes its own network namespace, queue rule and UDP traffic there, "
+                + "prints each packet and its verdict (every 5th dropped), then removes it all."},
             footerHeading = "%nThe rule it adds inside its own namespace:%n",
             footer = {"  iptables -A OUTPUT -p udp --dport 9999 -j NFQUEUE --queue-num 7 --queue-bypass",
                 "  (the nft equivalent, 'nft add rule inet filter output udp dport 9999 queue num 7 bypass',",
