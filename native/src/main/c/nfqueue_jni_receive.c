@@ -53,9 +53,11 @@ static void decode_packet(const struct nfq_jni_socket *s, const struct nlmsghdr 
         present |= NFQ_JNI_HAS_MARK;
     }
     if (attr[NFQA_TIMESTAMP]) {
-        const struct nfqnl_msg_packet_timestamp *ts = mnl_attr_get_payload(attr[NFQA_TIMESTAMP]);
-        r->ts_sec = (int64_t)be64toh(ts->sec);
-        r->ts_usec = (int64_t)be64toh(ts->usec);
+        /* Attribute payloads are only 4-byte aligned; the struct wants 8: copy, don't cast. */
+        struct nfqnl_msg_packet_timestamp ts;
+        memcpy(&ts, mnl_attr_get_payload(attr[NFQA_TIMESTAMP]), sizeof(ts));
+        r->ts_sec = (int64_t)be64toh(ts.sec);
+        r->ts_usec = (int64_t)be64toh(ts.usec);
         present |= NFQ_JNI_HAS_TIMESTAMP;
     }
     if (attr[NFQA_IFINDEX_INDEV]) {

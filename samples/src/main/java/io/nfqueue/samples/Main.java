@@ -1,90 +1,218 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.MissingPrivilegeException;
 import io.nfqueue.NfQueueException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
- * The samples' command line:
+ * The samples' command line (picocli):
  * <pre>
  * java -jar nfqueue-samples.jar print --queue N [--netns PATH] [--count N]
  * java -jar nfqueue-samples.jar demo [--duration 10s]
+ * java -jar nfqueue-samples.jar firewall --queue N --rules FILE [--default accept|drop] [--interval 5s]
+ * java -jar nfqueue-samples.jar ratelimit --queue N --rate R --burst B [--mark 0xNN]
+ * java -jar nfqueue-samples.jar dns-block --queue N --blocklist FILE
+ * java -jar nfqueue-samples.jar rewrite --queue N --from STR --to STR
+ * java -jar nfqueue-samples.jar stats --queue N [--netns PATH]
  * </pre>
- * Exit status 0 on success, 1 when the command failed, 2 for a bad command line. Errors are
- * one line on stderr, not a stack trace.
+ * Exit status 0 on success, 1 when the command failed (including a missing privilege), 2 for a
+ * bad command line. Errors are one line on stderr, not a stack trace.
  */
-public final class Main {
-    private static final String USAGE = String.join("\n",
-            "usage: java -jar nfqueue-samples.jar COMMAND [OPTIONS]",
-            "",
-            "commands:",
-            "  print --queue N [--netns PATH] [--count N]",
-            "      bind queue N (0..65535), print one line per packet and accept it,",
-            "      until N packets (--count) or Ctrl-C; --netns binds in another network",
-            "      namespace, e.g. /var/run/netns/NAME. Feed it with e.g.",
-            "      iptables -A OUTPUT -p udp --dport 9999 -j NFQUEUE --queue-num N --queue-bypass",
-            "  demo [--duration 10s]",
-            "      a self-contained demo: makes its own network namespace, queue rule and",
-            "      UDP traffic there, prints each packet and its verdict, then removes it all.",
-            "",
-            "Both need root (CAP_NET_ADMIN; the demo and --netns also CAP_SYS_ADMIN).");
+@Command(name = "nfqueue-samples", mixinStandardHelpOptions = true, version = "nfqueue-samples 0.1.0",
+        description = "Runnable NFQUEUE programs. Those that bind a queue need root (CAP_NET_ADMIN; the demo and --netns also "
+                + "CAP_SYS_ADMIN). Run 'COMMAND --help' for a command's options and the rule that feeds it.",
+        subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class, DnsBlockCli.class, RewriteCli.class, StatsCli.class, CommandLine.HelpCommand.class})
+public final class Main implements Callable<Integer> {
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_USAGE = 2;
 
-    private Main() {
-    }
+    @Spec
+    CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "a command is required (print, demo, firewall, ...)");
+    }
+
+    /** Parses and runs {@code args}; returns the exit status. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || Set.of("-h", "--help", "help").contains(args[0])) {
-            (args.length == 0 ? err : out).println(USAGE);
-            return args.length == 0 ? 2 : 0;
-        }
-        String command = args[0];
-        List<String> rest = Arrays.asList(args).subList(1, args.length);
-        try {
-            switch (command) {
-                case "print" -> print(Args.parse("print", rest, Set.of("queue", "netns", "count")), out);
-                case "demo" -> demo(Args.parse("demo", rest, Set.of("duration")), out);
-                default -> throw new UsageException("unknown command '" + command + "'");
-            }
-            return 0;
-        } catch (UsageException e) {
-            err.println("error: " + e.getMessage());
+        CommandLine cl = new CommandLine(new Main(), new Factory(out));
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.registerConverter(Duration.class, Main::duration);
+        cl.setUsageHelpWidth(110);
+        cl.setParameterExceptionHandler((e, a) -> {
+            String where = e.getCommandLine().getCommandName();
+            err.println("error: " + (where.equals("nfqueue-samples") ? "" : where + ": ") + e.getMessage());
             err.println("run with --help for usage");
-            return 2;
-        } catch (Privileges.MissingRootException e) {
-            err.println(e.getMessage());
-            return 1;
-        } catch (NfQueueException e) {
-            err.println(command + ": " + e.getMessage());
-            return 1;
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            err.println(command + " failed: " + e.getMessage());
-            return 1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            err.println(command + ": interrupted");
-            return 1;
+            return EXIT_USAGE;
+        });
+        cl.setExecutionExceptionHandler((e, c, p) -> {
+            String what = c.getCommandName();
+            if (e instanceof UsageException) {
+                err.println("error: " + e.getMessage());
+                err.println("run with --help for usage");
+                return EXIT_USAGE;
+            }
+            if (e instanceof Privileges.MissingRootException) {
+                err.println(e.getMessage());
+            } else if (e instanceof MissingPrivilegeException) {
+                err.println(what + ": " + e.getMessage() + " (run it as root, or with CAP_NET_ADMIN)");
+            } else if (e instanceof NfQueueException) {
+                err.println(what + ": " + e.getMessage());
+            } else if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                err.println(what + ": interrupted");
+            } else if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                    || e instanceof java.io.UncheckedIOException) {
+                err.println(what + " failed: " + e.getMessage());
+            } else {
+                err.println(what + " failed: " + e);
+            }
+            return EXIT_FAILED;
+        });
+        return cl.execute(args);
+    }
+
+    /** "10s", "500ms", "2m" or a plain number of seconds. */
+    static Duration duration(String text) {
+        Duration d = parseDuration(text);
+        if (d == null || d.isNegative()) {
+            throw new CommandLine.TypeConversionException("must look like 10s, 500ms or 2m: '" + text + "'");
+        }
+        return d;
+    }
+
+    /** "10s", "500ms", "2m" or a plain number of seconds; null when it is none of those. */
+    static Duration parseDuration(String text) {
+        String t = text.trim();
+        try {
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            if (t.endsWith("s")) {
+                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            if (t.endsWith("m")) {
+                return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            return Duration.ofSeconds(Long.parseLong(t));
+        } catch (NumberFormatException e) {
+            return null;
         }
     }
 
-    private static void print(Args a, PrintStream out) {
-        int queue = a.integer("queue", 0, 65535);
-        Path netns = a.has("netns") ? Path.of(a.string("netns")) : null;
-        long count = a.has("count") ? a.integer("count", 1, Integer.MAX_VALUE) : Long.MAX_VALUE;
-        PrintCommand.run(queue, netns, count, out);
+    static int checkQueue(CommandLine cl, int queue) {
+        if (queue < 0 || queue > 65535) {
+            throw new ParameterException(cl, "--queue must be 0..65535: " + queue);
+        }
+        return queue;
     }
 
-    private static void demo(Args a, PrintStream out) throws InterruptedException {
-        Duration duration = a.duration("duration", Duration.ofSeconds(10), Duration.ofSeconds(1),
-                Duration.ofMinutes(10));
-        Demo.run(duration, out);
+    /** A 32-bit mark, 0x-hex or decimal. */
+    static int parseMark(CommandLine cl, String option, String text) {
+        try {
+            String t = text.trim();
+            long m = t.startsWith("0x") || t.startsWith("0X") ? Long.parseLong(t.substring(2), 16) : Long.parseLong(t);
+            if (m >= 0 && m <= 0xFFFFFFFFL) {
+                return (int) m;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new ParameterException(cl, option + " must be a 32-bit number like 0x10: " + text);
+    }
+
+    /** Gives each command the output stream {@link #run} was given. */
+    private record Factory(PrintStream out) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            for (var c : cls.getDeclaredConstructors()) {
+                if (c.getParameterCount() == 1 && c.getParameterTypes()[0] == PrintStream.class) {
+                    c.setAccessible(true);
+                    return cls.cast(c.newInstance(out));
+                }
+            }
+            return CommandLine.defaultFactory().create(cls);
+        }
+    }
+
+    @Command(name = "print", mixinStandardHelpOptions = true,
+            description = "Bind queue N, print one line per packet and accept it, until --count packets or Ctrl-C.",
+            footerHeading = "%nFeed it with:%n",
+            footer = {"  iptables -A OUTPUT -p udp --dport 9999 -j NFQUEUE --queue-num N --queue-bypass",
+                "  nft add rule inet filter output udp dport 9999 queue num N bypass",
+                "  (nft's queue statement needs a kernel with CONFIG_NFT_QUEUE; iptables' NFQUEUE target does not)",
+                "Needs root (CAP_NET_ADMIN; --netns also CAP_SYS_ADMIN)."})
+    static final class PrintCli implements Callable<Integer> {
+        private final PrintStream out;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--queue", required = true, paramLabel = "N", description = "queue number, 0..65535")
+        int queue;
+        @Option(names = "--netns", paramLabel = "PATH",
+                description = "bind in this network namespace, e.g. /var/run/netns/NAME")
+        Path netns;
+        @Option(names = "--count", paramLabel = "N", description = "stop after N packets (default: Ctrl-C)")
+        Integer count;
+
+        PrintCli(PrintStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public Integer call() {
+            checkQueue(spec.commandLine(), queue);
+            if (count != null && count < 1) {
+                throw new ParameterException(spec.commandLine(), "--count must be at least 1: " + count);
+            }
+            PrintCommand.run(queue, netns, count == null ? Long.MAX_VALUE : count, out);
+            return 0;
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = {"A self-contained demo: makes its own network namespace, queue rule and UDP traffic there, "
+                + "prints each packet and its verdict (every 5th dropped), then removes it all."},
+            footerHeading = "%nThe rule it adds inside its own namespace:%n",
+            footer = {"  iptables -A OUTPUT -p udp --dport 9999 -j NFQUEUE --queue-num 7 --queue-bypass",
+                "  (the nft equivalent, 'nft add rule inet filter output udp dport 9999 queue num 7 bypass',",
+                "  needs a kernel with CONFIG_NFT_QUEUE, so the demo uses iptables)",
+                "Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)."})
+    static final class DemoCli implements Callable<Integer> {
+        private final PrintStream out;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--duration", paramLabel = "TIME", defaultValue = "10s",
+                description = "how long to send traffic, 1s..10m (default: ${DEFAULT-VALUE})")
+        Duration duration;
+
+        DemoCli(PrintStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public Integer call() throws InterruptedException {
+            if (duration.compareTo(Duration.ofSeconds(1)) < 0 || duration.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new ParameterException(spec.commandLine(), "--duration must be between 1s and 600s: "
+                        + duration.toSeconds() + "s");
+            }
+            Demo.run(duration, out);
+            return 0;
+        }
     }
 }

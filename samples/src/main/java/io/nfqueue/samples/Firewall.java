@@ -1,0 +1,103 @@
+package io.nfqueue.samples;
+
+import io.nfqueue.NetfilterQueue;
+import io.nfqueue.Packet;
+import io.nfqueue.PacketHandler;
+import io.nfqueue.QueueOptions;
+import io.nfqueue.Verdict;
+import io.nfqueue.packet.MalformedPacketException;
+import io.nfqueue.packet.PacketParser;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The firewall: gives each packet the verdict of the first {@link FirewallRules} rule that
+ * matches its 5-tuple (read with {@link PacketParser}), or the default. Packets that do not
+ * parse get the default too. Handles packets on one thread (the one that polls).
+ */
+final class Firewall implements PacketHandler {
+    private final FirewallRules rules;
+    private final boolean defaultAccept;
+    private final AtomicLong defaultHits = new AtomicLong();
+    private final AtomicLong seen = new AtomicLong();
+    private final PacketParser parser = new PacketParser();
+    private final byte[] src = new byte[16];
+    private final byte[] dst = new byte[16];
+
+    Firewall(FirewallRules rules, boolean defaultAccept) {
+        this.rules = rules;
+        this.defaultAccept = defaultAccept;
+    }
+
+    @Override
+    public void handle(Packet packet) {
+        seen.incrementAndGet();
+        FirewallRules.Flow flow;
+        try {
+            parser.parse(packet);
+            int len = parser.copySourceAddress(src, 0);
+            parser.copyDestinationAddress(dst, 0);
+            flow = new FirewallRules.Flow(parser.protocol(), src, dst, len, parser.sourcePort(),
+                    parser.destinationPort(), packet.hook());
+        } catch (MalformedPacketException e) {
+            flow = null;
+        }
+        FirewallRules.Rule rule = flow == null ? null : rules.match(flow);
+        if (rule != null) {
+            packet.verdict(rule.verdict());
+        } else {
+            defaultHits.incrementAndGet();
+            packet.verdict(defaultAccept ? Verdict.accept() : Verdict.drop());
+        }
+    }
+
+    long seen() {
+        return seen.get();
+    }
+
+    long defaultHits() {
+        return defaultHits.get();
+    }
+
+    FirewallRules rules() {
+        return rules;
+    }
+
+    /** The per-rule counters, one line per rule and one for the default. */
+    String report() {
+        StringBuilder b = new StringBuilder("packets: " + seen.get() + "\n");
+        for (FirewallRules.Rule r : rules.rules()) {
+            b.append(String.format("  %10d  line %d: %s%n", r.hits().get(), r.line(), r.text()));
+        }
+        b.append(String.format("  %10d  default: %s", defaultHits.get(), defaultAccept ? "accept" : "drop"));
+        return b.toString();
+    }
+
+    /**
+     * Binds the queue and filters until {@code duration} passes (null: until Ctrl-C), printing
+     * the counters every {@code interval}.
+     */
+    static Firewall run(int queueNumber, Path netns, FirewallRules rules, boolean defaultAccept, Duration interval,
+                        Duration duration, PrintStream out) {
+        QueueOptions options = QueueOptions.queue(queueNumber)
+                .defaultVerdict(defaultAccept ? Verdict.accept() : Verdict.drop());
+        options = Samples.requireAndApply("firewall", options, netns);
+        Firewall fw = new Firewall(rules, defaultAccept);
+        NetfilterQueue queue = NetfilterQueue.open(options);
+        Thread onCtrlC = new Thread(queue::close, "nfq-firewall-close");
+        Runtime.getRuntime().addShutdownHook(onCtrlC);
+        try {
+            out.println("firewall on queue " + queueNumber + (netns == null ? "" : " in " + netns) + ": "
+                    + rules.rules().size() + " rules, default " + (defaultAccept ? "accept" : "drop"));
+            Samples.pollLoop(queue, fw, interval, duration, () -> out.println(fw.report()));
+        } finally {
+            queue.close();
+            Samples.removeHook(onCtrlC);
+        }
+        out.println(fw.report());
+        return fw;
+    }
+}

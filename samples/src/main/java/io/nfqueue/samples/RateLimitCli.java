@@ -1,0 +1,113 @@
+package io.nfqueue.samples;
+
+import io.nfqueue.Verdict;
+import io.nfqueue.reactor.PacketReceiver;
+import io.nfqueue.reactor.ReceiverOptions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import reactor.core.Disposable;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+@Command(name = "ratelimit", mixinStandardHelpOptions = true,
+        description = {"Limit each source address to --rate packets per second after a burst of --burst, with a "
+                + "token bucket per source, on a Reactor PacketReceiver. The excess is dropped, or accepted with "
+                + "--mark for a later rule to act on."},
+        footerHeading = "%nFeed it with, e.g.:%n",
+        footer = {"  iptables -A INPUT -p udp --dport 9999 -j NFQUEUE --queue-num N --queue-bypass",
+            "  nft add rule inet filter input udp dport 9999 queue num N bypass",
+            "  (nft's queue statement needs a kernel with CONFIG_NFT_QUEUE; iptables' NFQUEUE target does not)",
+            "Needs root (CAP_NET_ADMIN; --netns also CAP_SYS_ADMIN)."})
+final class RateLimitCli implements Callable<Integer> {
+    private final PrintStream out;
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+    @Option(names = "--queue", required = true, paramLabel = "N", description = "queue number, 0..65535")
+    int queue;
+    @Option(names = "--rate", required = true, paramLabel = "R", description = "packets per second per source")
+    double rate;
+    @Option(names = "--burst", required = true, paramLabel = "B", description = "bucket size, at least 1")
+    int burst;
+    @Option(names = "--mark", paramLabel = "0xNN", description = "accept the excess with this mark instead of dropping it")
+    String mark;
+    @Option(names = "--interval", paramLabel = "TIME", defaultValue = "5s",
+            description = "how often to print the counters (default: ${DEFAULT-VALUE})")
+    Duration interval;
+    @Option(names = "--duration", paramLabel = "TIME", description = "stop after this long (default: Ctrl-C)")
+    Duration duration;
+    @Option(names = "--netns", paramLabel = "PATH",
+            description = "bind in this network namespace, e.g. /var/run/netns/NAME")
+    Path netns;
+
+    RateLimitCli(PrintStream out) {
+        this.out = out;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        CommandLine cl = spec.commandLine();
+        Main.checkQueue(cl, queue);
+        if (!(rate > 0) || rate > 1e9) {
+            throw new ParameterException(cl, "--rate must be positive: " + rate);
+        }
+        if (burst < 1) {
+            throw new ParameterException(cl, "--burst must be at least 1: " + burst);
+        }
+        Integer m = mark == null ? null : Main.parseMark(cl, "--mark", mark);
+        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
+            throw new ParameterException(cl, "--interval must be at least 100ms");
+        }
+        run(queue, netns, new RateLimiter(rate, burst, m, System::nanoTime), interval, duration, out);
+        return 0;
+    }
+
+    /** Limits the queue's packets until {@code duration} (null: Ctrl-C), printing counters every interval. */
+    static void run(int queue, Path netns, RateLimiter limiter, Duration interval, Duration duration, PrintStream out)
+            throws InterruptedException {
+        io.nfqueue.QueueOptions checked = Samples.requireAndApply("ratelimit", io.nfqueue.QueueOptions.queue(queue),
+                netns);
+        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
+                .defaultVerdict(Verdict.accept())
+                .queueOptions(o -> checked.networkNamespace().map(o::networkNamespace).orElse(o)));
+        CountDownLatch done = new CountDownLatch(1);
+        Throwable[] failure = {null};
+        Disposable running = receiver.process(limiter::decide)
+                .subscribe(p -> { }, e -> {
+                    failure[0] = e;
+                    done.countDown();
+                }, done::countDown);
+        Thread onCtrlC = new Thread(() -> {
+            running.dispose();
+            done.countDown();
+        }, "nfq-ratelimit-close");
+        Runtime.getRuntime().addShutdownHook(onCtrlC);
+        try {
+            out.println("ratelimit on queue " + queue + (netns == null ? "" : " in " + netns) + ": " + limiter.report());
+            long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+            while (!done.await(Math.min(interval.toMillis(), Math.max(1, (end - System.nanoTime()) / 1_000_000)),
+                    TimeUnit.MILLISECONDS)) {
+                if (System.nanoTime() - end >= 0) {
+                    break;
+                }
+                out.println(limiter.report());
+            }
+        } finally {
+            running.dispose();
+            Samples.removeHook(onCtrlC);
+        }
+        if (failure[0] instanceof RuntimeException e) {
+            throw e;
+        } else if (failure[0] != null) {
+            throw new IllegalStateException(failure[0].toString(), failure[0]);
+        }
+        out.println(limiter.report());
+    }
+}

@@ -1,0 +1,98 @@
+package io.nfqueue.samples;
+
+import io.nfqueue.Packet;
+import io.nfqueue.PacketHandler;
+import io.nfqueue.packet.PacketEditRefusedException;
+import io.nfqueue.packet.PacketEditor;
+import io.nfqueue.packet.PacketParser;
+import io.nfqueue.packet.UdpView;
+
+import java.io.ByteArrayOutputStream;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Replaces every occurrence of a byte string in UDP payloads with another, through
+ * {@link PacketEditor} (IP and UDP lengths and checksums follow). Everything else, and packets
+ * the editor refuses (fragments, truncated copies, GSO), is accepted unchanged.
+ */
+final class Rewriter implements PacketHandler {
+    private final byte[] from;
+    private final byte[] to;
+    private final PacketParser parser = new PacketParser();
+    final AtomicLong rewritten = new AtomicLong();
+    final AtomicLong unchanged = new AtomicLong();
+    final AtomicLong refused = new AtomicLong();
+
+    Rewriter(byte[] from, byte[] to) {
+        if (from.length == 0) {
+            throw new IllegalArgumentException("the string to replace must not be empty");
+        }
+        this.from = from.clone();
+        this.to = to.clone();
+    }
+
+    /** {@code data} with every non-overlapping occurrence of {@code from} replaced, or null if none. */
+    static byte[] replace(byte[] data, byte[] from, byte[] to) {
+        ByteArrayOutputStream out = null;
+        int copied = 0;
+        for (int i = 0; i + from.length <= data.length; ) {
+            if (regionMatches(data, i, from)) {
+                if (out == null) {
+                    out = new ByteArrayOutputStream(data.length + Math.max(0, to.length - from.length) * 4);
+                }
+                out.write(data, copied, i - copied);
+                out.write(to, 0, to.length);
+                i += from.length;
+                copied = i;
+            } else {
+                i++;
+            }
+        }
+        if (out == null) {
+            return null;
+        }
+        out.write(data, copied, data.length - copied);
+        return out.toByteArray();
+    }
+
+    private static boolean regionMatches(byte[] data, int at, byte[] what) {
+        for (int j = 0; j < what.length; j++) {
+            if (data[at + j] != what[j]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void handle(Packet packet) {
+        byte[] replaced = null;
+        try {
+            parser.parse(packet);
+            if (parser.isUdp() && !parser.isTruncated()) {
+                UdpView udp = parser.udp();
+                byte[] payload = new byte[udp.payloadLength()];
+                udp.buffer().get(udp.payloadOffset(), payload);
+                replaced = replace(payload, from, to);
+            }
+            if (replaced == null) {
+                unchanged.incrementAndGet();
+                packet.accept();
+                return;
+            }
+            packet.verdict(PacketEditor.of(packet).transportPayload(replaced).acceptVerdict());
+            rewritten.incrementAndGet();
+        } catch (PacketEditRefusedException | IllegalArgumentException e) {
+            // Refused, or malformed (MalformedPacketException is an IllegalArgumentException): left as it was.
+            refused.incrementAndGet();
+            if (!packet.isResolved()) {
+                packet.accept();
+            }
+        }
+    }
+
+    String report() {
+        return "rewritten " + rewritten.get() + ", unchanged " + unchanged.get() + ", left as they were (editor "
+                + "refused) " + refused.get();
+    }
+}

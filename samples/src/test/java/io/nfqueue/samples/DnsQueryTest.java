@@ -1,0 +1,86 @@
+package io.nfqueue.samples;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DnsQueryTest {
+    @Test
+    void readsTheQuestionName() {
+        assertEquals("www.example.com", DnsQuery.questionName(DnsQuery.encode(7, "WWW.Example.COM")));
+        assertEquals("", DnsQuery.questionName(DnsQuery.encode(7, "")));
+        byte[] q = DnsQuery.encode(1, "a.b");
+        byte[] framed = new byte[q.length + 10];
+        System.arraycopy(q, 0, framed, 5, q.length);
+        assertEquals("a.b", DnsQuery.questionName(ByteBuffer.wrap(framed), 5, q.length));
+    }
+
+    @Test
+    void followsBackwardPointersAndRefusesLoops() {
+        // header, then "x" + pointer to offset 12 where ... a pointer to itself
+        byte[] self = DnsQuery.encode(1, "");
+        self[12] = (byte) 0xC0;
+        self[13] = 12;
+        assertNull(DnsQuery.questionName(self), "a pointer to itself");
+        byte[] fwd = DnsQuery.encode(1, "abc");
+        fwd[12] = (byte) 0xC0;
+        fwd[13] = 20;
+        assertNull(DnsQuery.questionName(fwd), "a forward pointer");
+        // Two names: "com" at 12, then the question "ex" + pointer to 12: a backward pointer is fine.
+        byte[] two = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'c', 'o', 'm', 0, 2, 'e', 'x', (byte) 0xC0, 12, 0, 1, 0, 1};
+        assertEquals("com", DnsQuery.questionName(two), "the first name is the question");
+    }
+
+    @Test
+    void malformedInputIsNotAMatchNeverAnException() {
+        byte[] ok = DnsQuery.encode(1, "blocked.test");
+        assertNull(DnsQuery.questionName(new byte[0]));
+        assertNull(DnsQuery.questionName(Arrays.copyOf(ok, 12)));
+        for (int cut = 0; cut < ok.length - 4; cut++) {
+            assertNull(DnsQuery.questionName(Arrays.copyOf(ok, cut)), "cut at " + cut);
+        }
+        byte[] response = ok.clone();
+        response[2] |= (byte) 0x80;
+        assertNull(DnsQuery.questionName(response), "a response");
+        byte[] noQuestion = ok.clone();
+        noQuestion[5] = 0;
+        assertNull(DnsQuery.questionName(noQuestion));
+        byte[] longLabel = ok.clone();
+        longLabel[12] = 64;
+        assertNull(DnsQuery.questionName(longLabel), "label type 0x40");
+        String tooLong = String.join(".", java.util.Collections.nCopies(60, "abcd"));
+        assertNull(DnsQuery.questionName(DnsQuery.encode(1, tooLong)), "over 255 bytes");
+        assertNull(DnsQuery.questionName(ByteBuffer.wrap(ok), 4, ok.length), "past the limit");
+        Random r = new Random(6);
+        for (int i = 0; i < 20000; i++) {
+            byte[] junk = i % 2 == 0 ? new byte[r.nextInt(80)] : ok.clone();
+            if (i % 2 == 0) {
+                r.nextBytes(junk);
+            } else {
+                junk[r.nextInt(junk.length)] = (byte) r.nextInt(256);
+            }
+            DnsQuery.questionName(junk);   // must not throw
+        }
+    }
+
+    @Test
+    void blocksNamesAndTheirSubdomainsOnly() {
+        DnsBlocker b = new DnsBlocker(DnsBlocker.parseBlocklist(List.of("# ads", "Ads.Example.", "tracker.test  # x", "")));
+        assertTrue(b.isBlocked("ads.example"));
+        assertTrue(b.isBlocked("x.y.ads.example"));
+        assertTrue(b.isBlocked("tracker.test"));
+        assertFalse(b.isBlocked("badads.example"));
+        assertFalse(b.isBlocked("example"));
+        assertFalse(b.isBlocked(null));
+        assertEquals(Set.of("ads.example", "tracker.test"), DnsBlocker.parseBlocklist(List.of("ads.example", "tracker.test.")));
+    }
+}
