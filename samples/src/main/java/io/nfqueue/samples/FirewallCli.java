@@ -2,13 +2,13 @@ package io.nfqueue.samples;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 
 @Command(name = "firewall", mixinStandardHelpOptions = true,
@@ -27,21 +27,13 @@ final class FirewallCli implements Callable<Integer> {
     private final PrintStream out;
     @Spec
     CommandLine.Model.CommandSpec spec;
-    @Option(names = "--queue", required = true, paramLabel = "N", description = "queue number, 0..65535")
-    int queue;
+    @Mixin
+    RunOptions common;
     @Option(names = "--rules", required = true, paramLabel = "FILE", description = "the rules file")
     Path rules;
     @Option(names = "--default", paramLabel = "accept|drop", defaultValue = "accept",
             description = "verdict when no rule matches (default: ${DEFAULT-VALUE})")
     String defaultVerdict;
-    @Option(names = "--interval", paramLabel = "TIME", defaultValue = "5s",
-            description = "how often to print the counters (default: ${DEFAULT-VALUE})")
-    Duration interval;
-    @Option(names = "--duration", paramLabel = "TIME", description = "stop after this long (default: Ctrl-C)")
-    Duration duration;
-    @Option(names = "--netns", paramLabel = "PATH",
-            description = "bind in this network namespace, e.g. /var/run/netns/NAME")
-    Path netns;
 
     FirewallCli(PrintStream out) {
         this.out = out;
@@ -50,17 +42,14 @@ final class FirewallCli implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
-        Main.checkQueue(cl, queue);
+        common.check(cl);
         boolean accept = switch (defaultVerdict) {
             case "accept" -> true;
             case "drop" -> false;
             default -> throw new ParameterException(cl, "--default must be accept or drop: " + defaultVerdict);
         };
-        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
-            throw new ParameterException(cl, "--interval must be at least 100ms");
-        }
         FirewallRules r = FirewallRules.load(rules);
-        Firewall.run(queue, netns, r, accept, interval, duration, out);
+        Firewall.run(common.queue, common.netns, r, accept, common.interval, common.duration, out);
         return 0;
     }
 }

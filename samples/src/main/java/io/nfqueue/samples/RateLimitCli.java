@@ -5,6 +5,7 @@ import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -30,22 +31,14 @@ final class RateLimitCli implements Callable<Integer> {
     private final PrintStream out;
     @Spec
     CommandLine.Model.CommandSpec spec;
-    @Option(names = "--queue", required = true, paramLabel = "N", description = "queue number, 0..65535")
-    int queue;
+    @Mixin
+    RunOptions common;
     @Option(names = "--rate", required = true, paramLabel = "R", description = "packets per second per source")
     double rate;
     @Option(names = "--burst", required = true, paramLabel = "B", description = "bucket size, at least 1")
     int burst;
     @Option(names = "--mark", paramLabel = "0xNN", description = "accept the excess with this mark instead of dropping it")
     String mark;
-    @Option(names = "--interval", paramLabel = "TIME", defaultValue = "5s",
-            description = "how often to print the counters (default: ${DEFAULT-VALUE})")
-    Duration interval;
-    @Option(names = "--duration", paramLabel = "TIME", description = "stop after this long (default: Ctrl-C)")
-    Duration duration;
-    @Option(names = "--netns", paramLabel = "PATH",
-            description = "bind in this network namespace, e.g. /var/run/netns/NAME")
-    Path netns;
 
     RateLimitCli(PrintStream out) {
         this.out = out;
@@ -54,7 +47,7 @@ final class RateLimitCli implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
-        Main.checkQueue(cl, queue);
+        common.check(cl);
         if (!(rate > 0) || rate > 1e9) {
             throw new ParameterException(cl, "--rate must be positive: " + rate);
         }
@@ -62,10 +55,7 @@ final class RateLimitCli implements Callable<Integer> {
             throw new ParameterException(cl, "--burst must be at least 1: " + burst);
         }
         Integer m = mark == null ? null : Main.parseMark(cl, "--mark", mark);
-        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
-            throw new ParameterException(cl, "--interval must be at least 100ms");
-        }
-        run(queue, netns, new RateLimiter(rate, burst, m, System::nanoTime), interval, duration, out);
+        run(common.queue, common.netns, new RateLimiter(rate, burst, m, System::nanoTime), common.interval, common.duration, out);
         return 0;
     }
 

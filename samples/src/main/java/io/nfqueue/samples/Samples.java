@@ -56,6 +56,28 @@ final class Samples {
         }
     }
 
+    /**
+     * Binds {@code common.queue} (default verdict ACCEPT: what the program does not decide passes),
+     * prints {@code banner}, polls with {@code handler} until the duration passes or Ctrl-C, printing
+     * {@code report} every interval and once at the end.
+     */
+    static void runPolling(String command, RunOptions common, PacketHandler handler, String banner,
+                           java.util.function.Supplier<String> report, java.io.PrintStream out) {
+        QueueOptions options = requireAndApply(command,
+                QueueOptions.queue(common.queue).defaultVerdict(io.nfqueue.Verdict.accept()), common.netns);
+        NetfilterQueue q = NetfilterQueue.open(options);
+        Thread onCtrlC = new Thread(q::close, "nfq-" + command + "-close");
+        Runtime.getRuntime().addShutdownHook(onCtrlC);
+        try {
+            out.println(command + " on queue " + common.queue + common.where() + ": " + banner);
+            pollLoop(q, handler, common.interval, common.duration, () -> out.println(report.get()));
+        } finally {
+            q.close();
+            removeHook(onCtrlC);
+        }
+        out.println(report.get());
+    }
+
     static void removeHook(Thread hook) {
         try {
             Runtime.getRuntime().removeShutdownHook(hook);

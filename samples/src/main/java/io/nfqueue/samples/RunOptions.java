@@ -1,0 +1,38 @@
+package io.nfqueue.samples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The options every long-running command shares (a picocli mixin): which queue, in which
+ * namespace, for how long, how often to print its counters.
+ */
+final class RunOptions {
+    @Option(names = "--queue", required = true, paramLabel = "N", description = "queue number, 0..65535")
+    int queue;
+    @Option(names = "--interval", paramLabel = "TIME", defaultValue = "5s",
+            description = "how often to print the counters (default: ${DEFAULT-VALUE})")
+    Duration interval;
+    @Option(names = "--duration", paramLabel = "TIME", description = "stop after this long (default: Ctrl-C)")
+    Duration duration;
+    @Option(names = "--netns", paramLabel = "PATH",
+            description = "bind in this network namespace, e.g. /var/run/netns/NAME")
+    Path netns;
+
+    /** Checks what picocli cannot: the queue range and a sensible interval. */
+    void check(CommandLine cl) {
+        Main.checkQueue(cl, queue);
+        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
+            throw new ParameterException(cl, "--interval must be at least 100ms");
+        }
+    }
+
+    /** " in PATH" when a namespace was given, else "". */
+    String where() {
+        return netns == null ? "" : " in " + netns;
+    }
+}
