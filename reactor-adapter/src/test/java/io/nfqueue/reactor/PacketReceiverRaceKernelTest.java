@@ -1,0 +1,187 @@
+package io.nfqueue.reactor;
+
+import io.nfqueue.DefaultVerdictCause;
+import io.nfqueue.Packet;
+import io.nfqueue.QueueCounters;
+import io.nfqueue.QueueStats;
+import io.nfqueue.Verdict;
+import io.nfqueue.testing.DatagramTally;
+import io.nfqueue.testing.KernelQueues;
+import io.nfqueue.testing.KernelTest;
+import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.testing.RaceOutcome;
+import io.nfqueue.testing.Udp;
+import io.nfqueue.testing.UdpPackets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import reactor.core.Disposable;
+import reactor.core.publisher.Hooks;
+import reactor.test.util.RaceTestUtils;
+
+import java.nio.channels.DatagramChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The races of {@code PacketReceiverRaceTest} (fake transport) on a real queue. Each round
+ * subscribes anew, holds {@value #HELD} numbered packets (the in-flight limit) while
+ * {@value #UNREAD} more wait unread in the socket, then cancels the subscription while two other
+ * threads give the verdicts (every third packet dropped, the rest accepted; default verdict
+ * ACCEPT). The kernel judges: a packet whose program DROP won never arrives, every other one
+ * arrives exactly once; the library sent exactly one verdict per packet; the queue is unbound
+ * with nothing left in it; no error was dropped by Reactor.
+ */
+@KernelTest
+@Timeout(120)
+class PacketReceiverRaceKernelTest {
+    private static final int PORT = 9430;
+    private static final int QUEUE = 43;
+    private static final int HELD = 32;
+    private static final int UNREAD = 8;
+    private final Random random = new Random(43);
+    private final List<Throwable> dropped = new CopyOnWriteArrayList<>();
+    private NetNamespace ns;
+
+    @BeforeEach
+    void setUp() {
+        ns = NetNamespace.create();
+        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
+        Hooks.onErrorDropped(dropped::add);
+    }
+
+    @AfterEach
+    void tearDown() {
+        Hooks.resetOnErrorDropped();
+        ns.close();
+    }
+
+    private ReceiverOptions options() {
+        return ReceiverOptions.queue(QUEUE)
+                .maxInFlight(HELD)
+                .defaultVerdict(Verdict.accept())
+                .queueOptions(q -> q.networkNamespace(ns.path()).copyRange(128));
+    }
+
+    /** Cancel against verdicts from two other threads: 50 rounds. */
+    @Test
+    void cancelRacingVerdictsFromOtherThreads() throws Exception {
+        int[] wins = rounds("cancel", 50, options(), round -> 0);
+        System.out.println("cancel racing verdicts: program won " + wins[0] + ", cancel won " + wins[1] + " of the held packets");
+        assertTrue(wins[0] > 0 && wins[1] > 0, "both sides must win some races, or this raced nothing");
+    }
+
+    /**
+     * Cancel against verdicts and the verdict-timeout watchdog (20 ms; the receive thread runs it
+     * between its 50 ms waits), the race started 0..70 ms after the packets arrived: 40 rounds.
+     */
+    @Test
+    void cancelRacingVerdictsAndTheVerdictTimeout() throws Exception {
+        int[] wins = rounds("timeout", 40, options().verdictTimeout(Duration.ofMillis(20)), round -> random.nextInt(70));
+        System.out.println("cancel racing verdicts and the timeout: program won " + wins[0] + ", cancel or timeout won "
+                + wins[1] + " of the held packets");
+        assertTrue(wins[0] > 0 && wins[1] > 0, "both sides must win some races, or this raced nothing");
+    }
+
+    /** Runs the rounds; returns {program wins, default wins} over the held packets. */
+    private int[] rounds(String name, int rounds, ReceiverOptions options,
+                         java.util.function.IntUnaryOperator delayMillis) throws Exception {
+        int programWins = 0;
+        int defaultWins = 0;
+        try (DatagramChannel sender = ns.udpSocket("127.0.0.1", 0);
+             DatagramTally sink = DatagramTally.start(ns.udpSocket("127.0.0.1", PORT))) {
+            for (int round = 0; round < rounds; round++) {
+                String tag = name + "-" + round + "-";
+                PacketReceiver receiver = PacketReceiver.create(options);
+                List<Packet> held = Collections.synchronizedList(new ArrayList<>());
+                Disposable running = receiver.receive().subscribe(held::add);
+                try {
+                    // subscribe() has bound the queue on this thread before returning.
+                    for (int i = 0; i < HELD + UNREAD; i++) {
+                        Udp.send(sender, "127.0.0.1", PORT, tag + i);
+                    }
+                    KernelWait.until(() -> held.size() == HELD, Duration.ofSeconds(5), () -> "held " + held.size());
+                    List<Packet> packets = new ArrayList<>(held);
+                    packets.sort((a, b) -> Integer.compare(index(a), index(b)));
+                    for (int i = 0; i < HELD; i++) {
+                        assertEquals(i, index(packets.get(i)), "the first " + HELD + " packets are the ones held");
+                    }
+                    Thread.sleep(delayMillis.applyAsInt(round));
+
+                    RaceOutcome outcome = new RaceOutcome(HELD);
+                    int cancelAfter = random.nextInt(300);
+                    int spacingA = random.nextInt(20);
+                    int spacingB = random.nextInt(20);
+                    RaceTestUtils.race(
+                            () -> {
+                                spin(cancelAfter);
+                                running.dispose();
+                            },
+                            () -> giveVerdicts(packets, 0, outcome, spacingA),
+                            () -> giveVerdicts(packets, 1, outcome, spacingB));
+                    assertNull(outcome.failure(), () -> "round " + outcome.failure());
+
+                    QueueCounters c = receiver.counters().get(0);
+                    String where = "round " + tag + " (cancel after " + cancelAfter + " µs): " + c;
+                    long defaults = c.totalDefaultVerdicts();
+                    assertEquals(HELD + UNREAD, c.received(), where);
+                    assertEquals(HELD + UNREAD, c.verdictsSent(), "one verdict sent per packet, " + where);
+                    assertEquals(HELD + UNREAD, outcome.programWins() + defaults, where);
+                    // Held packets get CANCEL (or TIMEOUT); those still unread in the socket, CLOSE.
+                    assertEquals(defaults, c.defaultVerdicts(DefaultVerdictCause.CANCEL)
+                            + c.defaultVerdicts(DefaultVerdictCause.TIMEOUT) + c.defaultVerdicts(DefaultVerdictCause.CLOSE), where);
+                    assertTrue(c.defaultVerdicts(DefaultVerdictCause.CLOSE) <= UNREAD, where);
+                    assertEquals(outcome.losses(), outcome.lostTo(DefaultVerdictCause.CANCEL)
+                            + outcome.lostTo(DefaultVerdictCause.TIMEOUT), "every lost race was lost to cancel or timeout, " + where);
+                    assertEquals(0, c.kernelErrors(), where);
+                    assertEquals(0, c.sendFailures(), where);
+                    assertEquals(0, c.unresolved(), where);
+                    Optional<QueueStats> line = KernelQueues.find(ns, QUEUE);
+                    assertTrue(line.isEmpty(), "unbound after cancel: " + line);
+                    assertEquals(List.of(), outcome.arrivalProblems(sink, tag, HELD + UNREAD), where);
+                    programWins += outcome.programWins();
+                    defaultWins += (int) defaults - UNREAD;
+                } finally {
+                    running.dispose();
+                }
+            }
+            assertNull(sink.failure());
+        }
+        assertEquals(List.of(), dropped, "errors dropped at the end of a subscription");
+        return new int[] {programWins, defaultWins};
+    }
+
+    /** Verdicts for the packets first, first + 2, ...: two threads share the held packets. */
+    private static void giveVerdicts(List<Packet> packets, int first, RaceOutcome outcome, int spacingMicros) {
+        try {
+            for (int i = first; i < packets.size(); i += 2) {
+                outcome.give(packets.get(i), i);
+                spin(spacingMicros);
+            }
+        } catch (Throwable e) {
+            outcome.fail(e);
+        }
+    }
+
+    private static int index(Packet p) {
+        String text = UdpPackets.udpText(p.payloadBytes());
+        return Integer.parseInt(text.substring(text.lastIndexOf('-') + 1));
+    }
+
+    private static void spin(int micros) {
+        long end = System.nanoTime() + micros * 1000L;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    }
+}
