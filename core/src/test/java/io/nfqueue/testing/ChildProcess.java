@@ -127,6 +127,17 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** Writes one line to the child's stdin (for children that take commands). */
+    public void writeLine(String line) {
+        try {
+            java.io.OutputStream in = process.getOutputStream();
+            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            in.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to the child: " + description + "\noutput:\n" + transcriptText(), e);
+        }
+    }
+
     /** The pid of the process this class started (with a prefix command, that command's pid). */
     public long pid() {
         return process.pid();
