@@ -134,6 +134,8 @@ class PacketReceiverRaceKernelTest {
                     QueueCounters c = receiver.counters().get(0);
                     String where = "round " + tag + " (cancel after " + cancelAfter + " µs): " + c;
                     long defaults = c.totalDefaultVerdicts();
+                    // The kernel's judgement first, then the library's own account.
+                    assertEquals(List.of(), outcome.arrivalProblems(sink, tag, HELD + UNREAD), where);
                     assertEquals(HELD + UNREAD, c.received(), where);
                     assertEquals(HELD + UNREAD, c.verdictsSent(), "one verdict sent per packet, " + where);
                     assertEquals(HELD + UNREAD, outcome.programWins() + defaults, where);
@@ -148,7 +150,6 @@ class PacketReceiverRaceKernelTest {
                     assertEquals(0, c.unresolved(), where);
                     Optional<QueueStats> line = KernelQueues.find(ns, QUEUE);
                     assertTrue(line.isEmpty(), "unbound after cancel: " + line);
-                    assertEquals(List.of(), outcome.arrivalProblems(sink, tag, HELD + UNREAD), where);
                     programWins += outcome.programWins();
                     defaultWins += (int) defaults - UNREAD;
                 } finally {
