@@ -2,23 +2,16 @@ package io.nfqueue.reactor;
 
 import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
+import io.nfqueue.testing.ProcessMemory;
 import io.nfqueue.testing.UdpPackets;
 import reactor.core.Disposable;
 
-import javax.management.ObjectName;
 import java.io.BufferedReader;
-import java.io.FileInputStream;
-import java.io.FileOutputStream;
-import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The slow subscriber of {@code PacketReceiverOverloadKernelTest}, in a JVM of its own so that its
@@ -43,9 +36,6 @@ import java.util.regex.Pattern;
  * RSS covers those. Exits when stdin closes (the test ended or died) or after 300 s.
  */
 public final class FloodReceiverMain {
-    private static final Pattern NMT_TOTAL = Pattern.compile("Total: reserved=(\\d+)KB, committed=(\\d+)KB");
-    private static final Pattern NMT_HEAP = Pattern.compile("Java Heap \\(reserved=(\\d+)KB, committed=(\\d+)KB\\)");
-
     private FloodReceiverMain() {
     }
 
@@ -87,7 +77,7 @@ public final class FloodReceiverMain {
                     System.gc();
                     Thread.sleep(100);
                     Sample base = Sample.take(true);
-                    resetPeakRss();
+                    ProcessMemory.resetPeakRss();
                     sampler = new Sampler(base);
                     sampler.start();
                     System.out.println("BASE " + base);
@@ -104,7 +94,7 @@ public final class FloodReceiverMain {
                     QueueCounters c = receiver.counters().get(0);
                     System.gc();
                     Thread.sleep(100);
-                    long heapAfterGc = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 10;
+                    long heapAfterGc = ProcessMemory.heapUsedKiB();
                     System.out.println("END received=" + c.received() + " verdictsSent=" + c.verdictsSent()
                             + " defaults=" + c.totalDefaultVerdicts() + " kernelErrors=" + c.kernelErrors()
                             + " receiveBufferDrops=" + c.receiveBufferDrops() + " unresolved=" + c.unresolved()
@@ -130,39 +120,12 @@ public final class FloodReceiverMain {
         p.accept();
     }
 
-    /** Resets VmHWM to the current RSS (Linux 4.0+, "5" in clear_refs). */
-    private static void resetPeakRss() throws IOException {
-        try (FileOutputStream out = new FileOutputStream("/proc/self/clear_refs")) {
-            out.write('5');
-        }
-    }
-
     /** Memory at one instant, in KiB. */
     private record Sample(long rss, long hwm, long heap, long direct, long nmt, long nmtNonHeap) {
-        static Sample take(boolean withNmt) throws Exception {
-            String status = read("/proc/self/status");
-            long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 10;
-            long direct = 0;
-            for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
-                if (pool.getName().equals("direct")) {
-                    direct = pool.getMemoryUsed() >> 10;
-                }
-            }
-            long nmt = -1;
-            long nmtNonHeap = -1;
-            if (withNmt) {
-                String summary = (String) ManagementFactory.getPlatformMBeanServer().invoke(
-                        new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
-                        new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()});
-                Matcher total = NMT_TOTAL.matcher(summary);
-                Matcher heapLine = NMT_HEAP.matcher(summary);
-                if (!total.find() || !heapLine.find()) {
-                    throw new IllegalStateException("no NMT summary (run with -XX:NativeMemoryTracking=summary):\n" + summary);
-                }
-                nmt = Long.parseLong(total.group(2));
-                nmtNonHeap = nmt - Long.parseLong(heapLine.group(2));
-            }
-            return new Sample(statusKiB(status, "VmRSS:"), statusKiB(status, "VmHWM:"), heap, direct, nmt, nmtNonHeap);
+        static Sample take(boolean withNmt) {
+            long[] nmt = withNmt ? ProcessMemory.nmtCommittedKiB() : new long[] {-1, -1};
+            return new Sample(ProcessMemory.rssKiB(), ProcessMemory.peakRssKiB(), ProcessMemory.heapUsedKiB(),
+                    ProcessMemory.directKiB(), nmt[0], nmt[1]);
         }
 
         Sample max(Sample o) {
@@ -175,22 +138,6 @@ public final class FloodReceiverMain {
             return "rss=" + rss + " hwm=" + hwm + " heap=" + heap + " direct=" + direct + " nmt=" + nmt
                     + " nmtNonHeap=" + nmtNonHeap;
         }
-    }
-
-    /** Reads with FileInputStream, not NIO: NIO would take temporary direct buffers, which we measure. */
-    private static String read(String file) throws IOException {
-        try (FileInputStream in = new FileInputStream(file)) {
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        }
-    }
-
-    private static long statusKiB(String status, String key) {
-        for (String l : status.split("\n")) {
-            if (l.startsWith(key)) {
-                return Long.parseLong(l.substring(key.length()).trim().split("\\s+")[0]);
-            }
-        }
-        throw new IllegalStateException(key + " not in /proc/self/status");
     }
 
     /** Samples every 20 ms (NMT every 200 ms) on its own thread, keeping the peaks. */

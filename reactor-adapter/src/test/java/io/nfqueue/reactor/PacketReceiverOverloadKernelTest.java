@@ -202,6 +202,8 @@ class PacketReceiverOverloadKernelTest {
             assertEquals(afterFlood.userDropped(), afterResume.userDropped(), "drops after the flood: " + report);
 
             assertFalse(child.transcriptText().contains("in native method"), "JNI check warnings:\n" + child.transcriptText());
+            assertFalse(child.transcriptText().contains("SAMPLER FAILED"), child.transcriptText());
+            assertTrue(peak.get("samples") >= 20, "memory sampled during the flood: " + report);
             assertNull(sink.failure());
         }
     }

@@ -7,6 +7,7 @@ import io.nfqueue.internal.ProcNetfilterQueue;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
 import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.testing.ProcessMemory;
 import io.nfqueue.testing.Udp;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -23,13 +24,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The long run (a program, not a test): {@code LongRunMain [PACKETS] [WINDOW]} (default
- * 10 000 000 and 512) sends PACKETS datagrams through a queue in a fresh namespace, received
+ * The long run (a program, not a test): {@code LongRunMain [PACKETS] [WINDOW] [EVERY]} (default
+ * 10 000 000, 512 and 500 000) sends PACKETS datagrams through a queue in a fresh namespace, received
  * through {@code PacketReceiver.receive()} (the Flux path), each verdicted after a random delay
  * of 0..500 µs on Reactor's parallel scheduler (every seventh dropped, the rest accepted). The
- * sender keeps at most WINDOW packets ahead of the verdicts. Every 500 000 packets it prints heap
- * (after GC), RSS, open descriptors, the kernel's queue line and the library's counters; at the
- * end it checks that every packet was verdicted, nothing stays queued, and exits 0 (else 1).
+ * sender keeps at most WINDOW packets ahead of the verdicts. Every EVERY packets it prints heap
+ * (after GC), RSS, direct buffers, open descriptors, the kernel's queue line and the library's
+ * counters, and, when the JVM runs with {@code -XX:NativeMemoryTracking=summary}, the native memory
+ * the JVM has committed in all and outside the Java heap; with NMT it takes an NMT baseline after
+ * the first sample and prints the NMT summary diff against it at the end. At the end it checks
+ * that every packet was verdicted, nothing stays queued, and exits 0 (else 1).
  * Needs root. Run: see docs/reliability.md.
  */
 public final class LongRunMain {
@@ -42,6 +46,8 @@ public final class LongRunMain {
     public static void main(String[] args) throws Exception {
         long packets = args.length > 0 ? Long.parseLong(args[0]) : 10_000_000L;
         int window = args.length > 1 ? Integer.parseInt(args[1]) : 512;
+        long every = args.length > 2 ? Long.parseLong(args[2]) : 500_000L;
+        boolean nmt = ProcessMemory.nmtEnabled();
         AtomicLong verdicted = new AtomicLong();
         AtomicLong arrived = new AtomicLong();
         boolean ok;
@@ -82,6 +88,9 @@ public final class LongRunMain {
                     });
             long t0 = System.nanoTime();
             sample("start", 0, t0, ns, receiver, arrived);
+            if (nmt) {
+                ProcessMemory.nmt("baseline");
+            }
             try (DatagramChannel sender = ns.udpSocket("127.0.0.1", 0)) {
                 byte[] data = new byte[64];
                 for (long i = 1; i <= packets; i++) {
@@ -93,7 +102,7 @@ public final class LongRunMain {
                         }
                     }
                     Udp.send(sender, "127.0.0.1", PORT, data);
-                    if (i % 500_000 == 0) {
+                    if (i % every == 0) {
                         sample("sent " + i, i, t0, ns, receiver, arrived);
                     }
                 }
@@ -104,6 +113,10 @@ public final class LongRunMain {
             }
             Thread.sleep(500);
             sample("end", packets, t0, ns, receiver, arrived);
+            if (nmt) {
+                System.out.println("NMT against the baseline taken after the start sample:");
+                System.out.println(ProcessMemory.nmt("summary.diff"));
+            }
             QueueStats s = ProcNetfilterQueue.find(ns.path(), QUEUE).orElseThrow();
             QueueCounters c = receiver.counters().get(0);
             ok = verdicted.get() == packets && s.queued() == 0 && c.received() == packets
@@ -120,8 +133,12 @@ public final class LongRunMain {
             throws Exception {
         System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-        long rssKb = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmRSS:"))
-                .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
+        long rssKb = ProcessMemory.rssKiB();
+        String native_ = "";
+        if (ProcessMemory.nmtEnabled()) {
+            long[] committed = ProcessMemory.nmtCommittedKiB();
+            native_ = " nmtMiB=" + (committed[0] >> 10) + " nmtNonHeapMiB=" + (committed[1] >> 10);
+        }
         long fds;
         try (var list = Files.list(Path.of("/proc/self/fd"))) {
             fds = list.count();
@@ -129,7 +146,8 @@ public final class LongRunMain {
         String kernel = ProcNetfilterQueue.find(ns.path(), QUEUE).map(QueueStats::toString).orElse("unbound");
         String counters = receiver.counters().isEmpty() ? "-" : receiver.counters().get(0).toString();
         double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("%s t=%.1fs rate=%.0f/s heapMiB=%d rssMiB=%d fds=%d arrived=%d kernel=%s lib=%s%n", label, secs,
-                secs > 0 ? sent / secs : 0, heap >> 20, rssKb >> 10, fds, arrived.get(), kernel, counters);
+        System.out.printf("%s t=%.1fs rate=%.0f/s heapMiB=%d rssMiB=%d directKiB=%d%s fds=%d arrived=%d kernel=%s lib=%s%n",
+                label, secs, secs > 0 ? sent / secs : 0, heap >> 20, rssKb >> 10, ProcessMemory.directKiB(), native_, fds,
+                arrived.get(), kernel, counters);
     }
 }
