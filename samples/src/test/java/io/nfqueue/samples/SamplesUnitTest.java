@@ -11,21 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The parts of the samples that need no kernel: payload parsing, capability bits, the CLI's errors. */
+/** The parts of the samples that need no kernel: capability bits, the CLI's errors, durations, /proc lines. */
 class SamplesUnitTest {
-
-    @Test
-    void readsTheDatagramNumberFromAnIpv4UdpPacket() {
-        byte[] text = "demo-42".getBytes(StandardCharsets.US_ASCII);
-        byte[] ip = new byte[20 + 8 + text.length];
-        ip[0] = 0x45;
-        ip[9] = 17;
-        System.arraycopy(text, 0, ip, 28, text.length);
-        assertEquals(42, DemoDatagram.number(ip));
-        ip[9] = 6;
-        assertEquals(-1, DemoDatagram.number(ip), "not UDP");
-        assertEquals(-1, DemoDatagram.number(new byte[10]), "too short");
-    }
 
     @Test
     void readsEffectiveCapabilities() {
