@@ -40,6 +40,14 @@ class SamplesUnitTest {
         assertEquals(2, run("firewall", "--queue", "1", "--rules", "/nonexistent/rules").status());
         assertEquals(2, run("ratelimit", "--queue", "1", "--rate", "0", "--burst", "5").status());
         assertEquals(2, run("ratelimit", "--queue", "1", "--rate", "5", "--burst", "5", "--mark", "zz").status());
+        for (String[] stats : new String[][] {{"stats", "--queue", "1", "--demand", "0"},
+            {"stats", "--queue", "1", "--read-only", "--demand", "8"}, {"stats", "--queue", "1", "--count", "0"},
+            {"stats", "--queue", "1", "--interval", "10ms"}}) {
+            Result r = run(stats);
+            assertEquals(2, r.status(), String.join(" ", stats));
+            assertEquals(2, r.err().lines().count(), "one line and a hint: " + r.err());
+            assertTrue(r.err().startsWith("error: stats: --"), r.err());
+        }
         for (String cmd : List.of("demo", "print", "firewall", "ratelimit", "dns-block", "rewrite", "stats")) {
             Result r = run(cmd, "--colour", "red");
             assertEquals(2, r.status(), cmd);
@@ -71,11 +79,11 @@ class SamplesUnitTest {
     @Test
     void findsTheQueuesLine() {
         List<String> proc = List.of("    1  12345     0 2 65531     0     0        7  1", "   15  777     3 1 128     4     5       99  1");
-        var s = StatsCli.find(proc, 15).orElseThrow();
+        var s = ProcQueueStats.find(proc, 15).orElseThrow();
         assertEquals(777, s.portId());
         assertEquals(3, s.queued());
-        assertTrue(StatsCli.describe(15, StatsCli.find(proc, 15)).contains("4 dropped (queue full), 5 dropped (socket full)"));
-        assertEquals("queue 2: not bound", StatsCli.describe(2, StatsCli.find(proc, 2)));
+        assertTrue(ProcQueueStats.describe(15, ProcQueueStats.find(proc, 15)).contains("4 dropped (queue full), 5 dropped (socket full)"));
+        assertEquals("queue 2: not bound", ProcQueueStats.describe(2, ProcQueueStats.find(proc, 2)));
     }
 
     record Result(int status, String out, String err) {
