@@ -157,7 +157,7 @@ public final class Demo {
         out.println("firewall rules, first match wins, else accept:");
         for (int i = 0; i < DemoScenario.RULES.size(); i++) {
             DemoScenario.Rule r = DemoScenario.RULES.get(i);
-            out.println("  " + (i + 1) + " " + r.text() + "   (" + r.why() + ")");
+            out.println(String.format("  %d %-28s (%s)", i + 1, r.text(), r.why()));
         }
         out.println("rate limit: " + DemoScenario.LIMIT_RATE + " packets/s per source address, burst "
                 + DemoScenario.LIMIT_BURST + "; the excess is dropped");
@@ -234,19 +234,27 @@ public final class Demo {
 
         /** The counters now; {@code done}: the final frame, with the average rate over the run. */
         DemoFrame frame(boolean done) {
-            long now = done ? end : System.nanoTime();
-            long seen = first(receiver.counters()).map(QueueCounters::received).orElse(0L);
-            long since = done ? start : lastTime;
-            long perSecond = now > since ? (seen - (done ? 0 : lastSeen)) * 1_000_000_000L / (now - since) : 0;
-            lastSeen = seen;
-            lastTime = now;
+            // Read against the order a packet is counted in (kernel, library, firewall and limiter,
+            // verdict), so that a packet counted in one is counted in those read after it: a frame
+            // never shows more verdicts than packets seen, nor more seen than the kernel queued.
+            long accepted = counters.accepted();
+            long dropped = counters.dropped();
+            long rateLimited = policy.limiter().limited.get();
             List<Long> hits = new ArrayList<>();
             for (FirewallRules.Rule r : policy.firewall().rules().rules()) {
                 hits.add(r.hits().get());
             }
+            long defaultHits = policy.firewall().defaultHits();
+            long seen = first(receiver.counters()).map(QueueCounters::received).orElse(0L);
+            Optional<QueueStats> kernel = first(receiver.stats());
+
+            long now = done ? end : System.nanoTime();
+            long since = done ? start : lastTime;
+            long perSecond = now > since ? (seen - (done ? 0 : lastSeen)) * 1_000_000_000L / (now - since) : 0;
+            lastSeen = seen;
+            lastTime = now;
             return new DemoFrame(Math.min(seconds, (now - start) / 1_000_000_000L), seconds, done, where, seen,
-                    counters.accepted(), counters.dropped(), perSecond, hits, policy.firewall().defaultHits(),
-                    policy.limiter().limited.get(), policy.limiter().sources(), first(receiver.stats()));
+                    accepted, dropped, perSecond, hits, defaultHits, rateLimited, policy.limiter().sources(), kernel);
         }
     }
 }

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  * java -jar nfqueue-samples.jar ratelimit --queue N --rate R --burst B [--mark 0xNN]
  * java -jar nfqueue-samples.jar dns-block --queue N --blocklist FILE
  * java -jar nfqueue-samples.jar rewrite --queue N --from STR --to STR
- * java -jar nfqueue-samples.jar stats --queue N [--netns PATH]
+ * java -jar nfqueue-samples.jar stats --queue N [--netns PATH] [--read-only] [--demand N] [--interval 1s] [--count N]
  * </pre>
  * Exit status 0 on success, 1 when the command failed (including a missing privilege), 2 for a
  * bad command line. Errors are one line on stderr, not a stack trace.

@@ -46,8 +46,10 @@ final class StatsCli implements Callable<Integer> {
     Integer count;
     @Option(names = "--read-only", description = "do not bind: only read the kernel's counters")
     boolean readOnly;
-    @Option(names = "--demand", paramLabel = "N", defaultValue = "128",
-            description = "packets to ask for at a time when binding, 1..65536 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--demand", paramLabel = "N", defaultValue = "1024",
+            description = {"packets to ask for at a time when binding, 1..65536 (default: ${DEFAULT-VALUE}, the "
+                + "receiver's default max-length ceiling). The kernel max-length follows the demand: a small window "
+                + "keeps the kernel queue short, and what overflows it passes uninspected and is counted nowhere."})
     int demand;
 
     StatsCli(PrintStream out) {
@@ -102,7 +104,7 @@ final class StatsCli implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(onCtrlC);
             try {
                 out.println("stats: bound queue " + queue + (netns == null ? "" : " in " + netns)
-                        + ", accepting every packet; Ctrl-C to stop");
+                        + ", accepting every packet; " + (count == null ? "Ctrl-C to stop" : count + " reports"));
                 for (long left = reports; left > 0 && stats.failure() == null; left--) {
                     Thread.sleep(interval.toMillis());
                     out.println(now() + "  queue " + queue);
