@@ -73,78 +73,92 @@ public final class Demo {
         Privileges.require("demo", "CAP_NET_ADMIN and CAP_SYS_ADMIN, to make network namespaces and bind a queue",
                 Privileges.CAP_NET_ADMIN, Privileges.CAP_SYS_ADMIN);
         try (Cleanup cleanup = new Cleanup(out)) {
-            DemoNetwork net = cleanup.make("remove the demo's namespaces", DemoNetwork::create, n -> {
-                n.delete();
-                out.println("removed network namespaces " + n.describe() + ", and with them the link and the rule");
-            });
-            String server = net.server().name();
-            printSetUp(net, out);
-
-            FirewallThenLimiter policy = new FirewallThenLimiter(new Firewall(DemoScenario.firewallRules(), true),
-                    new RateLimiter(DemoScenario.LIMIT_RATE, DemoScenario.LIMIT_BURST, null, System::nanoTime));
-            DemoCounters counters = new DemoCounters();
-            // Default verdict drop: a firewall fails closed if the policy ever throws.
-            PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(DemoScenario.QUEUE)
-                    .defaultVerdict(Verdict.drop())
-                    .queueOptions(o -> o.networkNamespace(net.server().path())));
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            // Subscribing binds the queue on this thread; a failed bind arrives at once as an error.
-            Disposable running = cleanup.make("unbind queue " + DemoScenario.QUEUE,
-                    () -> receiver.process(policy::decide).subscribe(counters::count, failure::set), Disposable::dispose);
-            throwIfFailed(failure);
-            out.println("bound queue " + DemoScenario.QUEUE + " in " + server + " through a Reactor PacketReceiver; "
-                    + "each packet: firewall, then rate limiter");
-
-            long maxSeconds = duration.plus(START_LIMIT).plus(FINISH_GRACE).plus(REPORT_LIMIT).toSeconds();
-            ChildJvm sink = cleanup.make("stop the server", () -> ChildJvm.start("server", net.server(), UdpSink.class,
-                    sinkArgs(maxSeconds)), ChildJvm::close);
-            sink.awaitLine(UdpSink.LISTENING, START_LIMIT);
-            ChildJvm client = cleanup.make("stop the client", () -> ChildJvm.start("client", net.client(),
-                    UdpTrafficGenerator.class, clientArgs(duration)), ChildJvm::close);
-            client.awaitLine(UdpTrafficGenerator.SENDING, START_LIMIT);
-            out.println("client sending " + DemoScenario.FLOWS.stream().mapToInt(DemoScenario.Flow::rate).sum()
-                    + " datagrams/s for " + duration.toSeconds() + " s; live counters every " + REFRESH.toSeconds()
-                    + " s:");
-            out.println();
-
-            Watch watch = new Watch(receiver, policy, counters, server, duration);
-            DemoDisplay display = new DemoDisplay(out, ansi);
-            long end = System.nanoTime() + duration.plus(FINISH_GRACE).toNanos();
-            boolean first = true;
-            while (!client.awaitExit(REFRESH) && System.nanoTime() - end < 0 && !cleanup.stopping()
-                    && failure.get() == null) {
-                display.show(watch.frame(false));
-                if (first) {
-                    first = false;
-                    onceRunning.run();
+            try {
+                return runInside(cleanup, duration, ansi, out, onceRunning);
+            } catch (RuntimeException e) {
+                if (cleanup.stopping()) {
+                    // Ctrl-C pulled the namespaces and processes from under a step: not a failure of its own.
+                    throw new InterruptedException("stopped");
                 }
+                throw e;
             }
-            watch.trafficOver();
-            if (cleanup.stopping()) {
-                throw new InterruptedException("stopped");
-            }
-            throwIfFailed(failure);
-            if (client.isAlive()) {
-                throw new IllegalStateException("the client did not finish within " + duration.plus(FINISH_GRACE)
-                        .toSeconds() + " s: " + client.output());
-            }
-
-            sink.closeInput();   // "the client is done": the server reports once the last datagrams are in
-            if (!sink.awaitExit(REPORT_LIMIT)) {
-                throw new IllegalStateException("the server did not report: " + sink.output());
-            }
-            settle(receiver);
-            DemoFrame last = watch.frame(true);
-            display.show(last);
-            QueueStats kernel = first(receiver.stats()).orElseThrow(() -> new IllegalStateException(
-                    "queue " + DemoScenario.QUEUE + " is no longer bound"));
-            running.dispose();
-            QueueCounters library = first(receiver.counters()).orElseThrow();
-            DemoSummary summary = new DemoSummary(last, client.counts(UdpTrafficGenerator.SENT),
-                    sink.counts(UdpSink.ARRIVED), kernel, library, net.describe());
-            summary.describe().forEach(out::println);
-            return summary;
         }
+    }
+
+    /** The demo's steps; everything they make is registered with {@code cleanup}. */
+    private static DemoSummary runInside(Cleanup cleanup, Duration duration, boolean ansi, PrintStream out,
+                                         Runnable onceRunning) throws InterruptedException {
+        DemoNetwork net = cleanup.make("remove the demo's namespaces", DemoNetwork::create, n -> {
+            n.delete();
+            out.println("removed network namespaces " + n.describe() + ", and with them the link and the rule");
+        });
+        String server = net.server().name();
+        printSetUp(net, out);
+
+        FirewallThenLimiter policy = new FirewallThenLimiter(new Firewall(DemoScenario.firewallRules(), true),
+                new RateLimiter(DemoScenario.LIMIT_RATE, DemoScenario.LIMIT_BURST, null, System::nanoTime));
+        DemoCounters counters = new DemoCounters();
+        // Default verdict drop: a firewall fails closed if the policy ever throws.
+        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(DemoScenario.QUEUE)
+                .defaultVerdict(Verdict.drop())
+                .queueOptions(o -> o.networkNamespace(net.server().path())));
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        // Subscribing binds the queue on this thread; a failed bind arrives at once as an error.
+        Disposable running = cleanup.make("unbind queue " + DemoScenario.QUEUE,
+                () -> receiver.process(policy::decide).subscribe(counters::count, failure::set), Disposable::dispose);
+        throwIfFailed(failure);
+        out.println("bound queue " + DemoScenario.QUEUE + " in " + server + " through a Reactor PacketReceiver; "
+                + "each packet: firewall, then rate limiter");
+
+        long maxSeconds = duration.plus(START_LIMIT).plus(FINISH_GRACE).plus(REPORT_LIMIT).toSeconds();
+        ChildJvm sink = cleanup.make("stop the server", () -> ChildJvm.start("server", net.server(), UdpSink.class,
+                sinkArgs(maxSeconds)), ChildJvm::close);
+        sink.awaitLine(UdpSink.LISTENING, START_LIMIT);
+        ChildJvm client = cleanup.make("stop the client", () -> ChildJvm.start("client", net.client(),
+                UdpTrafficGenerator.class, clientArgs(duration)), ChildJvm::close);
+        client.awaitLine(UdpTrafficGenerator.SENDING, START_LIMIT);
+        out.println("client sending " + DemoScenario.FLOWS.stream().mapToInt(DemoScenario.Flow::rate).sum()
+                + " datagrams/s for " + duration.toSeconds() + " s; live counters every " + REFRESH.toSeconds()
+                + " s:");
+        out.println();
+
+        DemoWatch watch = new DemoWatch(receiver, policy, counters, server, duration);
+        DemoDisplay display = new DemoDisplay(out, ansi);
+        long end = System.nanoTime() + duration.plus(FINISH_GRACE).toNanos();
+        boolean first = true;
+        while (!client.awaitExit(REFRESH) && System.nanoTime() - end < 0 && !cleanup.stopping()
+                && failure.get() == null) {
+            display.show(watch.frame(false));
+            if (first) {
+                first = false;
+                onceRunning.run();
+            }
+        }
+        watch.trafficOver();
+        if (cleanup.stopping()) {
+            throw new InterruptedException("stopped");
+        }
+        throwIfFailed(failure);
+        if (client.isAlive()) {
+            throw new IllegalStateException("the client did not finish within " + duration.plus(FINISH_GRACE)
+                    .toSeconds() + " s: " + client.output());
+        }
+
+        sink.closeInput();   // "the client is done": the server reports once the last datagrams are in
+        if (!sink.awaitExit(REPORT_LIMIT)) {
+            throw new IllegalStateException("the server did not report: " + sink.output());
+        }
+        settle(receiver);
+        DemoFrame last = watch.frame(true);
+        display.show(last);
+        QueueStats kernel = first(receiver.stats()).orElseThrow(() -> new IllegalStateException(
+                "queue " + DemoScenario.QUEUE + " is no longer bound"));
+        running.dispose();
+        QueueCounters library = first(receiver.counters()).orElseThrow();
+        DemoSummary summary = new DemoSummary(last, client.counts(UdpTrafficGenerator.SENT),
+                sink.counts(UdpSink.ARRIVED), kernel, library, net.describe());
+        summary.describe().forEach(out::println);
+        return summary;
     }
 
     private static void printSetUp(DemoNetwork net, PrintStream out) {
@@ -192,7 +206,7 @@ public final class Demo {
         }
     }
 
-    private static <T> Optional<T> first(List<T> list) {
+    static <T> Optional<T> first(List<T> list) {
         return list.isEmpty() ? Optional.empty() : Optional.of(list.get(0));
     }
 
@@ -203,58 +217,6 @@ public final class Demo {
         }
         if (t != null) {
             throw new IllegalStateException(t.toString(), t);
-        }
-    }
-
-    /** Reads the counters into frames, and the packet rate between two frames. */
-    private static final class Watch {
-        private final PacketReceiver receiver;
-        private final FirewallThenLimiter policy;
-        private final DemoCounters counters;
-        private final String where;
-        private final long seconds;
-        private final long start = System.nanoTime();
-        private long lastSeen;
-        private long lastTime = start;
-        private long end;
-
-        Watch(PacketReceiver receiver, FirewallThenLimiter policy, DemoCounters counters, String where,
-              Duration duration) {
-            this.receiver = receiver;
-            this.policy = policy;
-            this.counters = counters;
-            this.where = where;
-            this.seconds = duration.toSeconds();
-        }
-
-        /** Marks the end of the traffic, for the final frame's average rate. */
-        void trafficOver() {
-            end = System.nanoTime();
-        }
-
-        /** The counters now; {@code done}: the final frame, with the average rate over the run. */
-        DemoFrame frame(boolean done) {
-            // Read against the order a packet is counted in (kernel, library, firewall and limiter,
-            // verdict), so that a packet counted in one is counted in those read after it: a frame
-            // never shows more verdicts than packets seen, nor more seen than the kernel queued.
-            long accepted = counters.accepted();
-            long dropped = counters.dropped();
-            long rateLimited = policy.limiter().limited.get();
-            List<Long> hits = new ArrayList<>();
-            for (FirewallRules.Rule r : policy.firewall().rules().rules()) {
-                hits.add(r.hits().get());
-            }
-            long defaultHits = policy.firewall().defaultHits();
-            long seen = first(receiver.counters()).map(QueueCounters::received).orElse(0L);
-            Optional<QueueStats> kernel = first(receiver.stats());
-
-            long now = done ? end : System.nanoTime();
-            long since = done ? start : lastTime;
-            long perSecond = now > since ? (seen - (done ? 0 : lastSeen)) * 1_000_000_000L / (now - since) : 0;
-            lastSeen = seen;
-            lastTime = now;
-            return new DemoFrame(Math.min(seconds, (now - start) / 1_000_000_000L), seconds, done, where, seen,
-                    accepted, dropped, perSecond, hits, defaultHits, rateLimited, policy.limiter().sources(), kernel);
         }
     }
 }
