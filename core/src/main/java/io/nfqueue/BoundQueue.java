@@ -115,6 +115,8 @@ public final class BoundQueue implements AutoCloseable {
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile long lastExpiryNanos;
+    /** The verdict timeout in nanoseconds, 0 without one: read on every turn of a receive loop. */
+    private final long verdictTimeoutNanos;
     private volatile ResolutionListener resolutionListener;
     private volatile int maxLength;
 
@@ -129,6 +131,7 @@ public final class BoundQueue implements AutoCloseable {
 
     private BoundQueue(QueueOptions options, Transport transport, NativeConstants k) {
         this.options = options;
+        this.verdictTimeoutNanos = options.verdictTimeout().map(BoundQueue::saturatedNanos).orElse(0L);
         this.transport = transport;
         this.k = k;
         this.name = "queue " + options.queueNumber()
@@ -779,11 +782,10 @@ public final class BoundQueue implements AutoCloseable {
      * @return packets expired by this call
      */
     public int expireOverdue() {
-        Duration timeout = options.verdictTimeout().orElse(null);
-        if (timeout == null || unresolvedCount.get() == 0) {
+        long limit = verdictTimeoutNanos;
+        if (limit == 0 || unresolvedCount.get() == 0) {
             return 0;
         }
-        long limit = saturatedNanos(timeout);
         long now = System.nanoTime();
         if (now - lastExpiryNanos < Math.min(limit / 4, 50_000_000L)) {
             return 0;

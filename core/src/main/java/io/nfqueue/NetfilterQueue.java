@@ -57,25 +57,38 @@ public final class NetfilterQueue implements AutoCloseable {
     public void run(PacketHandler handler) {
         Objects.requireNonNull(handler, "handler");
         int limit = queue.options().batchSize();
-        while (!Thread.currentThread().isInterrupted()) {
-            int n;
-            try {
-                n = queue.receive(handler::handle, limit);
-            } catch (VerdictAlreadyGivenException e) {
-                if (queue.isClosed() && e.defaultCause().orElse(null) == DefaultVerdictCause.CLOSE) {
-                    return; // the handler's verdict lost the race against close(): a normal shutdown
-                }
-                throw e;
-            }
-            if (n < 0) {
-                return;
-            }
-            queue.expireOverdue();
-            queue.flush(); // verdicts whose send failed are tried again
-            if (n == 0) {
-                queue.awaitReadable(WAIT_SLICE_MILLIS);
-            }
+        java.util.function.Consumer<Packet> consumer = handler::handle;
+        while (!Thread.currentThread().isInterrupted() && runOnce(consumer, limit)) {
+            // runOnce does one batch
         }
+    }
+
+    /**
+     * One turn of {@link #run}: a batch, then timeouts, retries and the wait when idle. Its own
+     * method, called once per batch, so the JIT compiles it like any hot method; a loop body that
+     * stays inside {@code run}, entered once, would wait for on-stack replacement.
+     *
+     * @return false once the queue is closed
+     */
+    private boolean runOnce(java.util.function.Consumer<Packet> consumer, int limit) {
+        int n;
+        try {
+            n = queue.receive(consumer, limit);
+        } catch (VerdictAlreadyGivenException e) {
+            if (queue.isClosed() && e.defaultCause().orElse(null) == DefaultVerdictCause.CLOSE) {
+                return false; // the handler's verdict lost the race against close(): a normal shutdown
+            }
+            throw e;
+        }
+        if (n < 0) {
+            return false;
+        }
+        queue.expireOverdue();
+        queue.flush(); // verdicts whose send failed are tried again
+        if (n == 0) {
+            queue.awaitReadable(WAIT_SLICE_MILLIS);
+        }
+        return true;
     }
 
     /**

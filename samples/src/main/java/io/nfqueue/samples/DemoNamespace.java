@@ -9,10 +9,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * The demo's own network namespace, {@code nfq-demo-<pid>-<n>}: made with {@code ip netns add},
- * loopback up, removed by {@link #delete()}. Everything inside it (rules, sockets' traffic, the
- * queue's held packets) goes with it. Namespaces left by a demo that was killed (its pid is
- * gone) are removed when the next one starts.
+ * One of the demo's own network namespaces, {@code nfq-demo-<pid>-<n>-<role>}: made with
+ * {@code ip netns add}, loopback up, removed by {@link #delete()}. Everything inside it (links,
+ * rules, sockets' traffic, the queue's held packets) goes with it. Namespaces left by a demo that
+ * was killed (its pid is gone) are removed when the next one starts.
  */
 final class DemoNamespace {
     static final String PREFIX = "nfq-demo-";
@@ -25,10 +25,13 @@ final class DemoNamespace {
         this.name = name;
     }
 
-    /** Makes the namespace and brings its loopback up; on failure nothing is left behind. */
-    static DemoNamespace create() {
+    /**
+     * Makes the namespace {@code nfq-demo-<pid>-<n>-<role>} and brings its loopback up; on
+     * failure nothing is left behind.
+     */
+    static DemoNamespace create(String role) {
         removeLeftovers();
-        String name = PREFIX + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet();
+        String name = PREFIX + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet() + "-" + role;
         Command.run("ip", "netns", "add", name);
         DemoNamespace ns = new DemoNamespace(name);
         try {

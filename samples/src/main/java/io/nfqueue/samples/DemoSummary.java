@@ -1,39 +1,56 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueStats;
 
-import java.util.OptionalInt;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
- * What one demo run saw.
+ * What one demo run saw, read at its end.
  *
- * @param seen      packets the demo received from the queue
- * @param accepted  packets it accepted
- * @param dropped   packets it dropped
- * @param sent      datagrams the traffic generator says it sent (empty if it did not finish)
- * @param arrived   datagrams that reached the generator's socket (empty if it did not finish)
- * @param kernel    the kernel's line for the queue just before it was unbound
- * @param namespace the name of the namespace the demo made
+ * @param counts       the last frame of the live display: verdict, rule and rate counts
+ * @param sent         datagrams the client sent, by flow ("10.200.0.11:9000")
+ * @param arrived      datagrams that reached the server's sockets, by flow
+ * @param kernel       the kernel's line for the queue just before it was unbound
+ * @param library      the library's counters for the queue once it was unbound
+ * @param namespaces   the namespaces the demo made, in words
  */
-public record DemoSummary(int seen, int accepted, int dropped, OptionalInt sent, OptionalInt arrived,
-                          QueueStats kernel, String namespace) {
+public record DemoSummary(DemoFrame counts, Map<String, Long> sent, Map<String, Long> arrived, QueueStats kernel,
+                          QueueCounters library, String namespaces) {
 
-    /** A few lines for the end of the demo. */
-    String describe() {
-        StringBuilder s = new StringBuilder();
-        s.append("summary: ").append(seen).append(" packets seen, ").append(accepted).append(" accepted, ")
-                .append(dropped).append(" dropped\n");
-        if (sent.isPresent() && arrived.isPresent()) {
-            s.append("traffic: ").append(sent.getAsInt()).append(" datagrams sent, ").append(arrived.getAsInt())
-                    .append(" arrived at the receiver\n");
+    /** Datagrams the client sent in {@code flow}, 0 if none. */
+    long sent(DemoScenario.Flow flow) {
+        return sent.getOrDefault(flow.key(), 0L);
+    }
+
+    /** Datagrams of {@code flow} that reached the server, 0 if none. */
+    long arrived(DemoScenario.Flow flow) {
+        return arrived.getOrDefault(flow.key(), 0L);
+    }
+
+    /** The lines the demo ends with. */
+    List<String> describe() {
+        DemoFrame f = counts;
+        long byRules = 0;
+        for (int i = 0; i < DemoScenario.RULES.size(); i++) {
+            if (DemoScenario.RULES.get(i).text().startsWith("drop")) {
+                byRules += f.ruleHits().get(i);
+            }
         }
-        if (kernel != null) {
-            s.append("kernel:  queue ").append(kernel.queueNumber()).append(", port id ").append(kernel.portId())
-                    .append(", ").append(kernel.queued()).append(" waiting for a verdict, copy mode ")
-                    .append(kernel.copyMode()).append(" range ").append(kernel.copyRange()).append(", ")
-                    .append(kernel.queueDropped()).append(" dropped (queue full), ").append(kernel.userDropped())
-                    .append(" dropped (socket full), last id ").append(kernel.lastPacketId());
+        List<String> l = new ArrayList<>();
+        l.add(String.format("summary: %d packets seen, %d accepted, %d dropped (%d by the firewall's rules, %d over the "
+                + "rate)", f.seen(), f.accepted(), f.dropped(), byRules, f.rateLimited()));
+        l.add(String.format("  %-26s %6s %8s  %s", "flow", "sent", "arrived", "who"));
+        for (DemoScenario.Flow flow : DemoScenario.FLOWS) {
+            l.add(String.format("  %-26s %6d %8d  %s, %d/s", flow.source() + " -> port " + flow.port(), sent(flow),
+                    arrived(flow), flow.role(), flow.rate()));
         }
-        return s.toString().stripTrailing();
+        l.add("kernel (/proc/net/netfilter/nfnetlink_queue): queue " + kernel.queueNumber() + ", port id "
+                + kernel.portId() + ", " + DemoDisplay.kernel(kernel));
+        l.add("library: " + library.received() + " received, " + library.verdictsSent() + " verdicts sent, "
+                + library.unresolved() + " unresolved, " + library.totalDefaultVerdicts() + " default verdicts");
+        return l;
     }
 }

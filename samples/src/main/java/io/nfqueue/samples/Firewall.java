@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The firewall: gives each packet the verdict of the first {@link FirewallRules} rule that
  * matches its 5-tuple (read with {@link PacketParser}), or the default. Packets that do not
- * parse get the default too. Handles packets on one thread (the one that polls).
+ * parse get the default too. Decides for one thread at a time (it reuses one parser).
  */
 final class Firewall implements PacketHandler {
     private final FirewallRules rules;
@@ -34,6 +34,14 @@ final class Firewall implements PacketHandler {
 
     @Override
     public void handle(Packet packet) {
+        packet.verdict(decide(packet));
+    }
+
+    /**
+     * The verdict for {@code packet}, counted against its rule (or the default), without giving
+     * it: for programs that chain the firewall with another stage (the demo's rate limiter).
+     */
+    Verdict decide(Packet packet) {
         seen.incrementAndGet();
         FirewallRules.Flow flow;
         try {
@@ -47,11 +55,10 @@ final class Firewall implements PacketHandler {
         }
         FirewallRules.Rule rule = flow == null ? null : rules.match(flow);
         if (rule != null) {
-            packet.verdict(rule.verdict());
-        } else {
-            defaultHits.incrementAndGet();
-            packet.verdict(defaultAccept ? Verdict.accept() : Verdict.drop());
+            return rule.verdict();
         }
+        defaultHits.incrementAndGet();
+        return defaultAccept ? Verdict.accept() : Verdict.drop();
     }
 
     long seen() {

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  * java -jar nfqueue-samples.jar ratelimit --queue N --rate R --burst B [--mark 0xNN]
  * java -jar nfqueue-samples.jar dns-block --queue N --blocklist FILE
  * java -jar nfqueue-samples.jar rewrite --queue N --from STR --to STR
- * java -jar nfqueue-samples.jar stats --queue N [--netns PATH]
+ * java -jar nfqueue-samples.jar stats --queue N [--netns PATH] [--read-only] [--demand N] [--interval 1s] [--count N]
  * </pre>
  * Exit status 0 on success, 1 when the command failed (including a missing privilege), 2 for a
  * bad command line. Errors are one line on stderr, not a stack trace.
@@ -186,11 +186,14 @@ public final class Main implements Callable<Integer> {
     }
 
     @Command(name = "demo", mixinStandardHelpOptions = true,
-            description = {"A self-contained demo: makes its own network namespace, queue rule and UDP traffic there, "
-                + "prints each packet and its verdict (every 5th dropped), then removes it all."},
-            footerHeading = "%nThe rule it adds inside its own namespace:%n",
-            footer = {"  iptables -A OUTPUT -p udp --dport 9999 -j NFQUEUE --queue-num 7 --queue-bypass",
-                "  (the nft equivalent, 'nft add rule inet filter output udp dport 9999 queue num 7 bypass',",
+            description = {"A self-contained demo: makes a client and a server network namespace joined by a veth "
+                + "pair, queues the server's incoming UDP, runs the firewall (three rules) and then the per-source rate "
+                + "limiter on every packet while the client sends from four addresses (one of them too fast), shows "
+                + "live counters every second and a summary, then removes everything it made (also on failure and "
+                + "on Ctrl-C). Nothing is added to the host's own network namespace."},
+            footerHeading = "%nThe rule it adds inside its server namespace:%n",
+            footer = {"  iptables " + DemoScenario.QUEUE_RULE,
+                "  (the nft equivalent, '" + DemoScenario.NFT_QUEUE_RULE + "',",
                 "  needs a kernel with CONFIG_NFT_QUEUE, so the demo uses iptables)",
                 "Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)."})
     static final class DemoCli implements Callable<Integer> {
@@ -198,7 +201,7 @@ public final class Main implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
         @Option(names = "--duration", paramLabel = "TIME", defaultValue = "10s",
-                description = "how long to send traffic, 1s..10m (default: ${DEFAULT-VALUE})")
+                description = "how long the client sends, 1s..10m (default: ${DEFAULT-VALUE})")
         Duration duration;
 
         DemoCli(PrintStream out) {
@@ -211,7 +214,9 @@ public final class Main implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--duration must be between 1s and 600s: "
                         + duration.toSeconds() + "s");
             }
-            Demo.run(duration, out);
+            // Redraw in place only on a terminal; a pipe or a file gets one block per refresh.
+            boolean ansi = System.console() != null && out == System.out;
+            Demo.run(duration, ansi, out);
             return 0;
         }
     }

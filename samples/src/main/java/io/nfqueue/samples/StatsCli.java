@@ -1,47 +1,56 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.QueueStats;
+import io.nfqueue.QueueOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = {"Print the kernel's counters for queue N (its line of /proc/net/netfilter/nfnetlink_queue) "
-                + "every --interval: packets waiting for a verdict, drops because the queue was full or the "
-                + "socket buffer was, the last packet id. It reads; it does not bind the queue."},
+        description = {"A live view of queue N every --interval. By default it binds the queue itself and accepts "
+                + "every packet (a pass-through; what does not fit in the queue the kernel accepts uninspected, so "
+                + "watching never cuts traffic), and shows both sides: the kernel's counters (packets waiting for a "
+                + "verdict, drops because the queue or the socket buffer was full, the last packet id) and the "
+                + "library's (packets received, verdicts sent by kind, unresolved, default verdicts by cause, the "
+                + "kernel max-length and the demand that sets it).",
+            "With --read-only it only reads the kernel's line of /proc/net/netfilter/nfnetlink_queue, for a queue "
+                + "another program owns."},
         footerHeading = "%nThe queue is fed by a rule such as:%n",
         footer = {"  iptables -A OUTPUT -p udp --dport 9999 -j NFQUEUE --queue-num N --queue-bypass",
             "  nft add rule inet filter output udp dport 9999 queue num N bypass",
             "  (nft's queue statement needs a kernel with CONFIG_NFT_QUEUE; iptables' NFQUEUE target does not)",
-            "Reading the file needs no privilege; --netns needs root (nsenter, CAP_SYS_ADMIN)."})
+            "Binding needs root (CAP_NET_ADMIN; --netns also CAP_SYS_ADMIN). --read-only needs no privilege, "
+                + "except with --netns (nsenter, CAP_SYS_ADMIN)."})
 final class StatsCli implements Callable<Integer> {
-    static final Path PROC = Path.of("/proc/net/netfilter/nfnetlink_queue");
     private final PrintStream out;
     @Spec
     CommandLine.Model.CommandSpec spec;
     @Option(names = "--queue", required = true, paramLabel = "N", description = "queue number, 0..65535")
     int queue;
     @Option(names = "--netns", paramLabel = "PATH",
-            description = "read the queue of this network namespace, e.g. /var/run/netns/NAME")
+            description = "the queue of this network namespace, e.g. /var/run/netns/NAME")
     Path netns;
     @Option(names = "--interval", paramLabel = "TIME", defaultValue = "1s",
             description = "how often to print (default: ${DEFAULT-VALUE})")
     Duration interval;
-    @Option(names = "--count", paramLabel = "N", description = "stop after N lines (default: Ctrl-C)")
+    @Option(names = "--count", paramLabel = "N", description = "stop after N reports (default: Ctrl-C)")
     Integer count;
+    @Option(names = "--read-only", description = "do not bind: only read the kernel's counters")
+    boolean readOnly;
+    @Option(names = "--demand", paramLabel = "N", defaultValue = "1024",
+            description = {"packets to ask for at a time when binding, 1..65536 (default: ${DEFAULT-VALUE}, the "
+                + "receiver's default max-length ceiling). The kernel max-length follows the demand: a small window "
+                + "keeps the kernel queue short, and what overflows it passes uninspected and is counted nowhere."})
+    int demand;
 
     StatsCli(PrintStream out) {
         this.out = out;
@@ -57,6 +66,22 @@ final class StatsCli implements Callable<Integer> {
         if (count != null && count < 1) {
             throw new ParameterException(cl, "--count must be at least 1: " + count);
         }
+        if (demand < 1 || demand > 65536) {
+            throw new ParameterException(cl, "--demand must be 1..65536: " + demand);
+        }
+        if (readOnly && cl.getParseResult().hasMatchedOption("--demand")) {
+            throw new ParameterException(cl, "--demand needs a bound queue: it cannot go with --read-only");
+        }
+        long reports = count == null ? Long.MAX_VALUE : count;
+        if (readOnly) {
+            readOnly(reports);
+        } else {
+            passthrough(reports);
+        }
+        return 0;
+    }
+
+    private void readOnly(long reports) throws InterruptedException {
         if (netns != null) {
             if (!Files.exists(netns)) {
                 throw new UsageException("stats: no network namespace at " + netns);
@@ -64,55 +89,37 @@ final class StatsCli implements Callable<Integer> {
             Privileges.require("stats --netns", "CAP_SYS_ADMIN, to read another network namespace's queues",
                     Privileges.CAP_SYS_ADMIN);
         }
-        long left = count == null ? Long.MAX_VALUE : count;
-        while (left-- > 0) {
-            out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  " + describe(queue, read(netns, queue)));
-            if (left > 0) {
+        for (long left = reports; left > 0; left--) {
+            out.println(now() + "  " + ProcQueueStats.describe(queue, ProcQueueStats.read(netns, queue)));
+            if (left > 1) {
                 Thread.sleep(interval.toMillis());
             }
         }
-        return 0;
     }
 
-    /** The queue's line in the proc file of {@code netns} (null: this process's namespace). */
-    static Optional<QueueStats> read(Path netns, int queue) {
-        String text;
-        if (netns == null) {
-            if (!Files.exists(PROC)) {
-                throw new IllegalStateException(PROC + " does not exist: is the nfnetlink_queue module loaded?");
-            }
+    private void passthrough(long reports) throws InterruptedException {
+        QueueOptions options = Samples.requireAndApply("stats", QueueOptions.queue(queue), netns);
+        try (PassthroughStats stats = PassthroughStats.start(options, demand)) {
+            Thread onCtrlC = new Thread(stats::close, "nfq-stats-close");
+            Runtime.getRuntime().addShutdownHook(onCtrlC);
             try {
-                text = Files.readString(PROC);
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot read " + PROC + ": " + e.getMessage(), e);
+                out.println("stats: bound queue " + queue + (netns == null ? "" : " in " + netns)
+                        + ", accepting every packet; " + (count == null ? "Ctrl-C to stop" : count + " reports"));
+                for (long left = reports; left > 0 && stats.failure() == null; left--) {
+                    Thread.sleep(interval.toMillis());
+                    out.println(now() + "  queue " + queue);
+                    stats.report().forEach(out::println);
+                }
+            } finally {
+                Samples.removeHook(onCtrlC);
             }
-        } else {
-            text = io.nfqueue.samples.Command.run("nsenter", "--net=" + netns, "cat", PROC.toString());
+            if (stats.failure() != null) {
+                throw new IllegalStateException("the queue's subscription failed: " + stats.failure(), stats.failure());
+            }
         }
-        return find(text.lines().toList(), queue);
     }
 
-    static Optional<QueueStats> find(List<String> lines, int queue) {
-        for (String line : lines) {
-            if (line.isBlank()) {
-                continue;
-            }
-            QueueStats s = QueueStats.parse(line);
-            if (s.queueNumber() == queue) {
-                return Optional.of(s);
-            }
-        }
-        return Optional.empty();
-    }
-
-    static String describe(int queue, Optional<QueueStats> stats) {
-        if (stats.isEmpty()) {
-            return "queue " + queue + ": not bound";
-        }
-        QueueStats k = stats.get();
-        return "queue " + k.queueNumber() + ": port id " + k.portId() + ", " + k.queued()
-                + " waiting for a verdict, copy mode " + k.copyMode() + " range " + k.copyRange() + ", "
-                + k.queueDropped() + " dropped (queue full), " + k.userDropped() + " dropped (socket full), last id "
-                + k.lastPacketId();
+    private static String now() {
+        return LocalTime.now().truncatedTo(ChronoUnit.SECONDS).toString();
     }
 }

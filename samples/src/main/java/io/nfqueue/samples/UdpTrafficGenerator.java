@@ -1,66 +1,125 @@
 package io.nfqueue.samples;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends numbered datagrams ("demo-1", "demo-2", ...) to host:port at a bounded rate, counts how
- * many of them arrive at a socket it binds on that address, prints one result line, and exits.
+ * The demo's client: sends UDP datagrams to a server from several source addresses, each flow
+ * at its own rate, for a given time, then prints how many it sent per flow and exits.
  *
  * <pre>
- * java -cp nfqueue-samples.jar io.nfqueue.samples.UdpTrafficGenerator 127.0.0.1 9999 100 20
+ * java -cp nfqueue-samples.jar io.nfqueue.samples.UdpTrafficGenerator SERVER MILLIS SOURCE:PORT:RATE...
  * </pre>
  *
- * The demo runs it inside its network namespace ({@code ip netns exec}), so its sockets, and
- * the traffic, live there. The last line it prints is read by the demo: see {@link #RESULT}.
+ * Output: {@code sending ...} when it starts, one {@code sent SOURCE:PORT N} line per flow, and
+ * {@code done after N ms}. The demo runs it inside its client namespace ({@code ip netns exec}),
+ * so its sockets and its traffic live there. It exits early when its standard input closes: a
+ * demo that dies takes its generator with it.
  */
 public final class UdpTrafficGenerator {
-    /** The result line: "sent N datagrams to HOST:PORT, M arrived" (M is "?" without a receiver). */
-    static final String RESULT = "sent %d datagrams to %s:%d, %s arrived";
-
-    private static final int MAX_COUNT = 1_000_000;
+    static final String SENDING = "sending ";
+    static final String SENT = "sent ";
+    static final String DONE = "done after ";
     private static final int MAX_RATE = 100_000;
-    /** After the last send, wait this long without an arrival before counting is over. */
-    private static final long QUIET_NANOS = 500_000_000L;
-    /** ...but never longer than this. */
-    private static final long DRAIN_LIMIT_NANOS = 3_000_000_000L;
+    private static final long MAX_MILLIS = 600_000;
+    /** How long the sender may lag behind its schedule (a stalled machine) before it gives up. */
+    private static final long LATE_LIMIT_NANOS = 10_000_000_000L;
+    private static final long TICK_NANOS = 2_000_000L;
+
+    private record Flow(String source, int port, int rate, InetSocketAddress to, DatagramChannel channel, long count,
+                        long[] sent) {
+    }
 
     private UdpTrafficGenerator() {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 4) {
-            System.err.println("usage: UdpTrafficGenerator HOST PORT COUNT RATE_PER_SECOND");
+        if (args.length < 3) {
+            System.err.println("usage: UdpTrafficGenerator SERVER MILLIS SOURCE:PORT:RATE...");
             System.exit(2);
         }
-        String host = args[0];
-        int port = parse(args[1], "port", 1, 65535);
-        int count = parse(args[2], "count", 1, MAX_COUNT);
-        int rate = parse(args[3], "rate", 1, MAX_RATE);
-        InetSocketAddress target = new InetSocketAddress(host, port);
-
-        try (DatagramChannel receiver = openReceiver(target); DatagramChannel sender = DatagramChannel.open()) {
-            long period = 1_000_000_000L / rate;
-            long start = System.nanoTime();
-            int arrived = 0;
-            for (int n = 1; n <= count; n++) {
-                LockSupport.parkNanos(start + (n - 1) * period - System.nanoTime());
-                sender.send(ByteBuffer.wrap(("demo-" + n).getBytes(StandardCharsets.US_ASCII)), target);
-                arrived += drain(receiver);
+        exitWhenInputCloses();
+        String server = args[0];
+        long millis = parse(args[1], "MILLIS", 1, MAX_MILLIS);
+        List<Flow> flows = new ArrayList<>();
+        try {
+            for (int i = 2; i < args.length; i++) {
+                String[] f = args[i].split(":");
+                if (f.length != 3) {
+                    System.err.println("a flow is SOURCE:PORT:RATE, not " + args[i]);
+                    System.exit(2);
+                }
+                int port = (int) parse(f[1], "PORT", 1, 65535);
+                int rate = (int) parse(f[2], "RATE", 1, MAX_RATE);
+                DatagramChannel ch = DatagramChannel.open();
+                ch.bind(new InetSocketAddress(f[0], 0));
+                flows.add(new Flow(f[0], port, rate, new InetSocketAddress(server, port), ch, rate * millis / 1000,
+                        new long[1]));
             }
-            arrived += drainUntilQuiet(receiver);
-            String got = receiver == null ? "?" : Integer.toString(arrived);
-            System.out.println(String.format(RESULT, count, host, port, got));
+            System.out.println(SENDING + flows.size() + " flows to " + server + " for " + millis + " ms");
+            long start = System.nanoTime();
+            send(flows, start);
+            for (Flow f : flows) {
+                System.out.println(SENT + f.source() + ":" + f.port() + " " + f.sent()[0]);
+            }
+            System.out.println(DONE + (System.nanoTime() - start) / 1_000_000 + " ms");
+        } finally {
+            for (Flow f : flows) {
+                f.channel().close();
+            }
         }
     }
 
-    private static int parse(String text, String what, int min, int max) {
+    /**
+     * Sends datagram k of a flow at {@code start + k / rate}: each flow keeps its own pace, and
+     * a flow that fell behind (a busy machine) catches up at once, as real clients do.
+     */
+    private static void send(List<Flow> flows, long start) throws IOException {
+        long total = flows.stream().mapToLong(Flow::count).sum();
+        long done = 0;
+        long lastDue = flows.stream().mapToLong(f -> f.count() * 1_000_000_000L / f.rate()).max().orElse(0);
+        while (done < total && System.nanoTime() - start < lastDue + LATE_LIMIT_NANOS) {
+            long elapsed = System.nanoTime() - start;
+            for (Flow f : flows) {
+                long due = Math.min(f.count(), elapsed * f.rate() / 1_000_000_000L + 1);
+                while (f.sent()[0] < due) {
+                    long n = ++f.sent()[0];
+                    f.channel().send(ByteBuffer.wrap(("demo " + f.source() + " " + n)
+                            .getBytes(StandardCharsets.US_ASCII)), f.to());
+                    done++;
+                }
+            }
+            LockSupport.parkNanos(TICK_NANOS);
+        }
+    }
+
+    /** Exits the JVM when standard input reaches its end (the demo closed it or died). */
+    static void exitWhenInputCloses() {
+        Thread t = new Thread(() -> {
+            try {
+                InputStream in = System.in;
+                while (in.read() >= 0) {
+                    // the demo writes nothing: only the end matters
+                }
+            } catch (IOException e) {
+                // as good as the end
+            }
+            System.exit(3);
+        }, "stdin-watch");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    static long parse(String text, String what, long min, long max) {
         try {
-            int n = Integer.parseInt(text);
+            long n = Long.parseLong(text);
             if (n >= min && n <= max) {
                 return n;
             }
@@ -70,56 +129,5 @@ public final class UdpTrafficGenerator {
         System.err.println(what + " must be " + min + ".." + max + ": " + text);
         System.exit(2);
         return 0;
-    }
-
-    /** A non-blocking socket on the target address, or null if the address is taken. */
-    private static DatagramChannel openReceiver(InetSocketAddress target) {
-        try {
-            DatagramChannel ch = DatagramChannel.open();
-            try {
-                ch.bind(target);
-                ch.configureBlocking(false);
-                return ch;
-            } catch (IOException e) {
-                ch.close();
-                System.out.println("cannot listen on " + target + " (" + e.getMessage() + "): not counting arrivals");
-                return null;
-            }
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    /** Reads whatever is waiting, without blocking. */
-    private static int drain(DatagramChannel receiver) throws IOException {
-        if (receiver == null) {
-            return 0;
-        }
-        ByteBuffer buf = ByteBuffer.allocate(2048);
-        int n = 0;
-        while (receiver.receive(buf.clear()) != null) {
-            n++;
-        }
-        return n;
-    }
-
-    /** Reads until nothing arrived for QUIET_NANOS, at most DRAIN_LIMIT_NANOS. */
-    private static int drainUntilQuiet(DatagramChannel receiver) throws IOException {
-        if (receiver == null) {
-            return 0;
-        }
-        long end = System.nanoTime() + DRAIN_LIMIT_NANOS;
-        long lastArrival = System.nanoTime();
-        int total = 0;
-        while (System.nanoTime() < end && System.nanoTime() - lastArrival < QUIET_NANOS) {
-            int n = drain(receiver);
-            if (n > 0) {
-                total += n;
-                lastArrival = System.nanoTime();
-            } else {
-                LockSupport.parkNanos(10_000_000L);
-            }
-        }
-        return total;
     }
 }

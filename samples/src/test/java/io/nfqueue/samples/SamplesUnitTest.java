@@ -11,21 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The parts of the samples that need no kernel: payload parsing, capability bits, the CLI's errors. */
+/** The parts of the samples that need no kernel: capability bits, the CLI's errors, durations, /proc lines. */
 class SamplesUnitTest {
-
-    @Test
-    void readsTheDatagramNumberFromAnIpv4UdpPacket() {
-        byte[] text = "demo-42".getBytes(StandardCharsets.US_ASCII);
-        byte[] ip = new byte[20 + 8 + text.length];
-        ip[0] = 0x45;
-        ip[9] = 17;
-        System.arraycopy(text, 0, ip, 28, text.length);
-        assertEquals(42, DemoDatagram.number(ip));
-        ip[9] = 6;
-        assertEquals(-1, DemoDatagram.number(ip), "not UDP");
-        assertEquals(-1, DemoDatagram.number(new byte[10]), "too short");
-    }
 
     @Test
     void readsEffectiveCapabilities() {
@@ -53,6 +40,14 @@ class SamplesUnitTest {
         assertEquals(2, run("firewall", "--queue", "1", "--rules", "/nonexistent/rules").status());
         assertEquals(2, run("ratelimit", "--queue", "1", "--rate", "0", "--burst", "5").status());
         assertEquals(2, run("ratelimit", "--queue", "1", "--rate", "5", "--burst", "5", "--mark", "zz").status());
+        for (String[] stats : new String[][] {{"stats", "--queue", "1", "--demand", "0"},
+            {"stats", "--queue", "1", "--read-only", "--demand", "8"}, {"stats", "--queue", "1", "--count", "0"},
+            {"stats", "--queue", "1", "--interval", "10ms"}}) {
+            Result r = run(stats);
+            assertEquals(2, r.status(), String.join(" ", stats));
+            assertEquals(2, r.err().lines().count(), "one line and a hint: " + r.err());
+            assertTrue(r.err().startsWith("error: stats: --"), r.err());
+        }
         for (String cmd : List.of("demo", "print", "firewall", "ratelimit", "dns-block", "rewrite", "stats")) {
             Result r = run(cmd, "--colour", "red");
             assertEquals(2, r.status(), cmd);
@@ -84,11 +79,11 @@ class SamplesUnitTest {
     @Test
     void findsTheQueuesLine() {
         List<String> proc = List.of("    1  12345     0 2 65531     0     0        7  1", "   15  777     3 1 128     4     5       99  1");
-        var s = StatsCli.find(proc, 15).orElseThrow();
+        var s = ProcQueueStats.find(proc, 15).orElseThrow();
         assertEquals(777, s.portId());
         assertEquals(3, s.queued());
-        assertTrue(StatsCli.describe(15, StatsCli.find(proc, 15)).contains("4 dropped (queue full), 5 dropped (socket full)"));
-        assertEquals("queue 2: not bound", StatsCli.describe(2, StatsCli.find(proc, 2)));
+        assertTrue(ProcQueueStats.describe(15, ProcQueueStats.find(proc, 15)).contains("4 dropped (queue full), 5 dropped (socket full)"));
+        assertEquals("queue 2: not bound", ProcQueueStats.describe(2, ProcQueueStats.find(proc, 2)));
     }
 
     record Result(int status, String out, String err) {

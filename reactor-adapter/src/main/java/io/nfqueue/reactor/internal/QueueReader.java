@@ -29,6 +29,8 @@ final class QueueReader implements Runnable {
     private volatile boolean parked;
     private final io.nfqueue.ResolutionListener extraListener;
     private final java.util.function.IntConsumer consume;
+    /** Made once: a method reference written in the loop would be a new object per batch. */
+    private final java.util.function.Consumer<Packet> emit;
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
                 Scheduler.Worker handoff) {
@@ -42,6 +44,7 @@ final class QueueReader implements Runnable {
         queue.onResolution(this::onResolution);
         this.extraListener = parent.resolutionListener();
         this.consume = parent::consumeDemand;
+        this.emit = parent::emit;
     }
 
     BoundQueue queue() {
@@ -106,38 +109,50 @@ final class QueueReader implements Runnable {
     @Override
     public void run() {
         try {
-            while (!parent.isTerminated()) {
-                queue.expireOverdue();
-                queue.flush(); // verdicts whose send failed are tried again
-                followDemand();
-                int capacity = Math.min(batchSize, maxInFlight - queue.unresolvedCount());
-                int claimed = capacity > 0 ? parent.claimDemand(capacity) : 0;
-                if (claimed > 0) {
-                    int n;
-                    try {
-                        n = read(claimed);
-                    } catch (RuntimeException | Error e) {
-                        parent.settleDemand(claimed, 0);
-                        throw e;
-                    }
-                    parent.settleDemand(claimed, Math.max(n, 0));
-                    if (n < 0) {
-                        return; // closed by the subscription's end
-                    }
-                    if (n == 0) {
-                        queue.awaitReadable(SLICE_MILLIS);
-                    }
-                } else {
-                    parked = true;
-                    if (!parent.isTerminated() && !canRead()) {
-                        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(SLICE_MILLIS));
-                    }
-                    parked = false;
-                }
+            while (!parent.isTerminated() && runOnce()) {
+                // runOnce does one batch or one wait
             }
         } catch (Throwable t) {
             parent.fail(t);
         }
+    }
+
+    /**
+     * One turn of the loop: a batch read and emitted, or a wait for demand or capacity. Its own
+     * method, called once per batch, so the JIT compiles it like any hot method; a loop body left
+     * in {@link #run}, entered once, would wait for on-stack replacement.
+     *
+     * @return false once the queue is closed
+     */
+    private boolean runOnce() {
+        queue.expireOverdue();
+        queue.flush(); // verdicts whose send failed are tried again
+        followDemand();
+        int capacity = Math.min(batchSize, maxInFlight - queue.unresolvedCount());
+        int claimed = capacity > 0 ? parent.claimDemand(capacity) : 0;
+        if (claimed > 0) {
+            int n;
+            try {
+                n = read(claimed);
+            } catch (RuntimeException | Error e) {
+                parent.settleDemand(claimed, 0);
+                throw e;
+            }
+            parent.settleDemand(claimed, Math.max(n, 0));
+            if (n < 0) {
+                return false; // closed by the subscription's end
+            }
+            if (n == 0) {
+                queue.awaitReadable(SLICE_MILLIS);
+            }
+        } else {
+            parked = true;
+            if (!parent.isTerminated() && !canRead()) {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(SLICE_MILLIS));
+            }
+            parked = false;
+        }
+        return true;
     }
 
     private boolean canRead() {
@@ -146,14 +161,14 @@ final class QueueReader implements Runnable {
 
     private int read(int limit) {
         if (handoff == null) {
-            return queue.receive(parent::emit, limit, consume);
+            return queue.receive(emit, limit, consume);
         }
         List<Packet> batch = new ArrayList<>(limit);
         int n = queue.receive(batch::add, limit, consume);
         if (n > 0) {
             // One task per batch: one wake of the worker, not one per packet; the verdicts given
             // during the batch go out together when it ends.
-            handoff.schedule(() -> queue.dispatch(batch, parent::emit));
+            handoff.schedule(() -> queue.dispatch(batch, emit));
         }
         return n;
     }

@@ -1,0 +1,41 @@
+package io.nfqueue.samples;
+
+import io.nfqueue.Verdict;
+import io.nfqueue.reactor.ProcessedPacket;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The demo's verdict counts, taken from each {@link ProcessedPacket} after its verdict was given:
+ * what really happened to the packet, whichever stage decided it. Updated on the receive
+ * thread, read by the display.
+ */
+final class DemoCounters {
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong byDefault = new AtomicLong();
+
+    void count(ProcessedPacket p) {
+        if (p.byDefault()) {
+            byDefault.incrementAndGet();
+        }
+        if (p.verdict().kind() == Verdict.Kind.ACCEPT) {
+            accepted.incrementAndGet();
+        } else {
+            dropped.incrementAndGet();
+        }
+    }
+
+    long accepted() {
+        return accepted.get();
+    }
+
+    long dropped() {
+        return dropped.get();
+    }
+
+    /** Packets that got the default verdict (an error in the policy): counted in accepted or dropped too. */
+    long byDefault() {
+        return byDefault.get();
+    }
+}
