@@ -7,10 +7,9 @@ import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.RaceOutcome;
 import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -50,19 +49,11 @@ class BoundQueueRaceKernelTest {
     private static final int PORT = 9420;
     private static final int QUEUE = 42;
     private static final int VERDICT_THREADS = 3;
-    private NetNamespace ns;
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
     private final Random random = new Random(42);
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
 
     private QueueOptions options() {
         // A small copy range: each round binds anew and allocates its receive slots.

@@ -4,10 +4,9 @@ import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -31,19 +30,11 @@ class LargeDatagramKernelTest {
     private static final int PORT = 9700;
     private static final int QUEUE = 17;
     private static final int SIZE = 60_000;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-        ns.ip6tables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE)
+            .withIp6tables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
 
     @Test
     void wholeWithGsoIPv4() throws Exception {

@@ -5,11 +5,10 @@ import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -35,19 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MaxPayloadVerdictKernelTest {
     private static final int PORT = 9980;
     private static final int QUEUE = 25;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-        ns.ip6tables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE)
+            .withIp6tables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
 
     @ParameterizedTest
     @CsvSource({"127.0.0.1, 20", "::1, 40"})

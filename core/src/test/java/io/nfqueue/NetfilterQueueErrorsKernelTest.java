@@ -9,10 +9,9 @@ import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.OpenQueueMain;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,18 +42,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NetfilterQueueErrorsKernelTest {
     private static final int PORT = 9800;
     private static final int QUEUE = 19;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
 
     @Test
     void secondVerdictThrowsAndTheFirstHolds() throws Exception {

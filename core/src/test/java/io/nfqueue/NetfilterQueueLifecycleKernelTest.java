@@ -7,10 +7,9 @@ import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -39,18 +38,10 @@ class NetfilterQueueLifecycleKernelTest {
     private static final int PORT = 9950;
     private static final int QUEUE = 21;
     private static final int HELD = 5;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE + " --queue-bypass");
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE + " --queue-bypass");
 
     @Test
     void closeGivesHeldPacketsTheDefaultAcceptAndUnbinds() throws Exception {

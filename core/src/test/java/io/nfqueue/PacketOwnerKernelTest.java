@@ -8,10 +8,9 @@ import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
 import io.nfqueue.testing.UdpSendMain;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -33,18 +32,10 @@ class PacketOwnerKernelTest {
     private static final int PORT = 9200;
     private static final int QUEUE = 12;
     private static final int NOBODY = 65534;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
 
     @Test
     void uidAndGidOfEachSendingSocket() throws Exception {

@@ -5,10 +5,9 @@ import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -29,19 +28,11 @@ class RequeueVerdictKernelTest {
     private static final int PORT = 9600;
     private static final int QUEUE_A = 16;
     private static final int QUEUE_B = 1600;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE_A);
-        ns.ip6tables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE_A);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE_A)
+            .withIp6tables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE_A);
 
     @Test
     void requeueToASecondQueueIPv4() throws Exception {

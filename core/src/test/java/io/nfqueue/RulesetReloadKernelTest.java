@@ -6,11 +6,10 @@ import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -37,18 +36,10 @@ class RulesetReloadKernelTest {
     private static final int QUEUE = 24;
     private static final int HELD = 5;
     private static final String RULE = "-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables(RULE);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables(RULE);
 
     @ParameterizedTest
     @ValueSource(strings = {"nft delete table ip filter", "nft delete chain ip filter OUTPUT", "nft flush ruleset"})

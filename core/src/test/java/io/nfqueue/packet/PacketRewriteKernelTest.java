@@ -7,10 +7,9 @@ import io.nfqueue.Verdict;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.Udp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -45,17 +44,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class PacketRewriteKernelTest {
     private static final int QUEUE = 7;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create();
 
     private NetfilterQueue open(boolean gso) {
         return NetfilterQueue.open(QueueOptions.queue(QUEUE).gso(gso).networkNamespace(ns.path()));

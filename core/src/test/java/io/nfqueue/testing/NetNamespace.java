@@ -1,6 +1,8 @@
 package io.nfqueue.testing;
 
 import io.nfqueue.internal.NetworkNamespaces;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -24,8 +26,17 @@ import java.util.concurrent.ThreadLocalRandom;
  *     DatagramChannel sink = ns.udpSocket("127.0.0.1", 9000);
  * }
  * }</pre>
+ *
+ * <p>In a test class, a field registered as an extension gives each test a namespace of its own
+ * (JUnit makes a new instance per test) and removes it after the test:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * final NetNamespace ns = NetNamespace.create()
+ *         .withIptables("-A OUTPUT -p udp --dport 9000 -j NFQUEUE --queue-num 1");
+ * }</pre>
  */
-public final class NetNamespace implements AutoCloseable {
+public final class NetNamespace implements AutoCloseable, AfterEachCallback {
     /** Every namespace the tests make starts with this, so leftovers can be found. */
     public static final String PREFIX = "nfqt-";
     private static final Set<String> LIVE = ConcurrentHashMap.newKeySet();
@@ -186,6 +197,32 @@ public final class NetNamespace implements AutoCloseable {
     public void enableForwarding() {
         exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         exec("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+    }
+
+    /** Adds an iptables rule and returns this; if the rule is refused, removes the namespace. */
+    public NetNamespace withIptables(String rule) {
+        return with(() -> iptables(rule));
+    }
+
+    /** Adds an ip6tables rule and returns this; if the rule is refused, removes the namespace. */
+    public NetNamespace withIp6tables(String rule) {
+        return with(() -> ip6tables(rule));
+    }
+
+    private NetNamespace with(Runnable step) {
+        try {
+            step.run();
+            return this;
+        } catch (RuntimeException | Error e) {
+            close(); // a field initializer that throws leaves nobody to close it
+            throw e;
+        }
+    }
+
+    /** As a registered extension: removes the namespace after each test. */
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     @Override

@@ -6,10 +6,9 @@ import io.nfqueue.internal.ProcNetfilterQueue;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.Udp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.Disposable;
 
 import java.lang.management.ManagementFactory;
@@ -36,18 +35,10 @@ class PacketReceiverFloodKernelTest {
     private static final int QUEUE = 21;
     private static final int CEILING = 64;
     private static final int SENT = 20_000;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
 
     @Test
     void slowSubscriberKeepsKernelQueueAndHeapBounded() throws Exception {

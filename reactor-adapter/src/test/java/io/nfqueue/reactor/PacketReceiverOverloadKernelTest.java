@@ -8,10 +8,9 @@ import io.nfqueue.testing.KernelQueues;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.Udp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -64,18 +63,10 @@ class PacketReceiverOverloadKernelTest {
     private static final long NMT_GROWTH_BOUND_KIB = 16 << 10;
     /** Bound (KiB) on the child's whole RSS at its peak: 64 MiB of heap, pre-touched, and the rest. */
     private static final long RSS_BOUND_KIB = 192 << 10;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
 
     @Test
     void floodKeepsQueueAndMemoryBoundedThenFullDeliveryResumes() throws Exception {

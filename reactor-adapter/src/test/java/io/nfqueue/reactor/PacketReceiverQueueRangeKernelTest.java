@@ -6,10 +6,9 @@ import io.nfqueue.internal.ProcNetfilterQueue;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.Udp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.Disposable;
 
 import java.nio.channels.DatagramChannel;
@@ -32,18 +31,10 @@ class PacketReceiverQueueRangeKernelTest {
     private static final int PORT = 9200;
     private static final int FLOWS = 24;
     private static final int PER_FLOW = 50;
-    private NetNamespace ns;
-
-    @BeforeEach
-    void setUp() {
-        ns = NetNamespace.create();
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-balance 10:12");
-    }
-
-    @AfterEach
-    void tearDown() {
-        ns.close();
-    }
+    /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
+    @RegisterExtension
+    final NetNamespace ns = NetNamespace.create()
+            .withIptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-balance 10:12");
 
     @Test
     void mergedFluxVerdictsEveryPacketOfEveryQueue() throws Exception {
