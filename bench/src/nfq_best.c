@@ -39,6 +39,8 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "bench_common.h"
+
 #define MAX_BATCH 1024
 #define MAX_QUEUES 16
 #define SLOT_SIZE (65536 + 4096)
@@ -68,18 +70,6 @@ static int npending;
 
 static unsigned long long packets, payload_bytes, batch_verdicts, single_verdicts, sends, send_errors,
     kernel_errors, enobufs, recv_calls, empty_polls;
-
-static long parse_long(const char *s, const char *what, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "nfq_best: bad %s '%s' (%ld..%ld)\n", what, s, min, max);
-        exit(2);
-    }
-    return v;
-}
 
 static int configure(uint16_t queue, uint32_t maxlen)
 {

@@ -26,6 +26,8 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <libnfnetlink/libnfnetlink.h>
 
+#include "bench_common.h"
+
 static volatile sig_atomic_t stop;
 static unsigned long long packets, payload_bytes, verdict_errors;
 
@@ -51,18 +53,6 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
     if (nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL) < 0)
         verdict_errors++;
     return 0;
-}
-
-static long parse_long(const char *s, const char *what, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "nfq_classic: bad %s '%s' (%ld..%ld)\n", what, s, min, max);
-        exit(2);
-    }
-    return v;
 }
 
 int main(int argc, char **argv)

@@ -46,50 +46,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define MAX_SOURCES 8
 #define MAX_BATCH 256
 #define MAX_PAYLOAD 65507
-
-/* Shared with udp_sink (same layout there): the sink's count, whether a sender sleeps on it,
- * whether the sink has stopped. */
-struct progress {
-    _Atomic uint32_t received;
-    _Atomic uint32_t waiting;
-    _Atomic uint32_t sink_done; /* the sink stopped reading: the sender stops too */
-};
-
-/* Opens the sink's progress file (the sink creates it before it prints READY). */
-static struct progress *open_progress(const char *path)
-{
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "udp_flood: %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-    void *p = mmap(NULL, sizeof(struct progress), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) {
-        fprintf(stderr, "udp_flood: mmap %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-    return p;
-}
-
-/* CPU time (user + system) this process used so far, in microseconds. */
-static unsigned long long cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ull +
-           (unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(const char *argv0)
 {
@@ -108,18 +69,6 @@ static void usage(const char *argv0)
             "  -W WINDOW  datagrams sent and not yet read by the sink (default 4096)\n",
             argv0, MAX_BATCH);
     exit(2);
-}
-
-static long parse_long(const char *s, const char *what, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "udp_flood: bad %s '%s' (%ld..%ld)\n", what, s, min, max);
-        exit(2);
-    }
-    return v;
 }
 
 int main(int argc, char **argv)
@@ -155,7 +104,7 @@ int main(int argc, char **argv)
         usage(argv[0]);
     if (batch > window)
         batch = window;
-    struct progress *progress = progress_path ? open_progress(progress_path) : NULL;
+    struct progress *progress = progress_path ? progress_map(progress_path, 0) : NULL;
 
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) {

@@ -34,60 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define BATCH 256
 #define SLOT 65536
-
-/* Shared with udp_flood (same layout there): the sink's count, whether a sender sleeps on it,
- * whether the sink has stopped. */
-struct progress {
-    _Atomic uint32_t received;
-    _Atomic uint32_t waiting;
-    _Atomic uint32_t sink_done; /* the sink stopped reading: the sender stops too */
-};
-
-static struct progress *open_progress(const char *path)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, (off_t)sizeof(struct progress)) < 0) {
-        fprintf(stderr, "udp_sink: %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-    void *p = mmap(NULL, sizeof(struct progress), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) {
-        fprintf(stderr, "udp_sink: mmap %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-    return p;
-}
-
-/* CPU time (user + system) this process used so far, in microseconds. */
-static unsigned long long cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ull +
-           (unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static long parse_long(const char *s, const char *what, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "udp_sink: bad %s '%s' (%ld..%ld)\n", what, s, min, max);
-        exit(2);
-    }
-    return v;
-}
 
 static void usage(const char *argv0)
 {
@@ -161,7 +111,7 @@ int main(int argc, char **argv)
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
 
-    struct progress *progress = progress_path ? open_progress(progress_path) : NULL;
+    struct progress *progress = progress_path ? progress_map(progress_path, 1) : NULL;
 
     printf("READY\n");
     fflush(stdout);
