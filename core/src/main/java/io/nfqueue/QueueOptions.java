@@ -79,25 +79,59 @@ public final class QueueOptions {
         }
     }
 
-    private QueueOptions with(int queueNumber, CopyMode copyMode, int copyRange, int maxLength, int socketBufferSize,
-                              boolean failOpen, boolean gso, boolean conntrack, boolean uidGid,
-                              boolean securityContext, Verdict defaultVerdict, Duration verdictTimeout,
-                              Path networkNamespace, int batchSize) {
-        return new QueueOptions(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso,
-                conntrack, uidGid, securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+    /** A copy with {@code change} applied: each wither names only the field it sets. */
+    private QueueOptions with(java.util.function.Consumer<Fields> change) {
+        Fields f = new Fields(this);
+        change.accept(f);
+        return new QueueOptions(f.queueNumber, f.copyMode, f.copyRange, f.maxLength, f.socketBufferSize, f.failOpen,
+                f.gso, f.conntrack, f.uidGid, f.securityContext, f.defaultVerdict, f.verdictTimeout,
+                f.networkNamespace, f.batchSize);
+    }
+
+    /** The fields of one instance, mutable, for {@link #with}. */
+    private static final class Fields {
+        int queueNumber;
+        CopyMode copyMode;
+        int copyRange;
+        int maxLength;
+        int socketBufferSize;
+        boolean failOpen;
+        boolean gso;
+        boolean conntrack;
+        boolean uidGid;
+        boolean securityContext;
+        Verdict defaultVerdict;
+        Duration verdictTimeout;
+        Path networkNamespace;
+        int batchSize;
+
+        Fields(QueueOptions o) {
+            queueNumber = o.queueNumber;
+            copyMode = o.copyMode;
+            copyRange = o.copyRange;
+            maxLength = o.maxLength;
+            socketBufferSize = o.socketBufferSize;
+            failOpen = o.failOpen;
+            gso = o.gso;
+            conntrack = o.conntrack;
+            uidGid = o.uidGid;
+            securityContext = o.securityContext;
+            defaultVerdict = o.defaultVerdict;
+            verdictTimeout = o.verdictTimeout;
+            networkNamespace = o.networkNamespace;
+            batchSize = o.batchSize;
+        }
     }
 
     /** The same options for another queue number (used for queue ranges). */
     public QueueOptions queueNumber(int number) {
         checkQueueNumber(number);
-        return with(number, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.queueNumber = number);
     }
 
     public QueueOptions copyMode(CopyMode mode) {
         Objects.requireNonNull(mode, "copyMode");
-        return with(queueNumber, mode, copyRange, maxLength, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.copyMode = mode);
     }
 
     /** Bytes of each packet to copy, 1..65531; a longer packet arrives truncated (see {@link Packet#isTruncated()}). */
@@ -105,8 +139,7 @@ public final class QueueOptions {
         if (bytes < 1 || bytes > MAX_COPY_RANGE) {
             throw new IllegalArgumentException("copy range must be 1.." + MAX_COPY_RANGE + " bytes: " + bytes);
         }
-        return with(queueNumber, copyMode, bytes, maxLength, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.copyRange = bytes);
     }
 
     /** Packets the kernel holds for this queue (delivered or not) before it drops, or accepts with fail-open. */
@@ -114,8 +147,7 @@ public final class QueueOptions {
         if (packets < 1 || packets > MAX_MAX_LENGTH) {
             throw new IllegalArgumentException("max length must be 1.." + MAX_MAX_LENGTH + " packets: " + packets);
         }
-        return with(queueNumber, copyMode, copyRange, packets, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.maxLength = packets);
     }
 
     /** The netlink receive buffer in bytes (at least 65 536); 0 sizes it from max-length and copy range. */
@@ -123,45 +155,38 @@ public final class QueueOptions {
         if (bytes != 0 && bytes < 65536) {
             throw new IllegalArgumentException("socket buffer size must be 0 (automatic) or at least 65536 bytes: " + bytes);
         }
-        return with(queueNumber, copyMode, copyRange, maxLength, bytes, failOpen, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.socketBufferSize = bytes);
     }
 
     /** When the queue is full, accept new packets uninspected instead of dropping them. */
     public QueueOptions failOpen(boolean enabled) {
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, enabled, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.failOpen = enabled);
     }
 
     /** Receive GSO packets whole (larger than the MTU, checksums possibly not ready). */
     public QueueOptions gso(boolean enabled) {
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, enabled, conntrack,
-                uidGid, securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.gso = enabled);
     }
 
     /** Ask for conntrack information (needs a kernel with CONFIG_NETFILTER_NETLINK_GLUE_CT). */
     public QueueOptions conntrack(boolean enabled) {
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso, enabled, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.conntrack = enabled);
     }
 
     /** Ask for the uid and gid of the local socket a packet belongs to. */
     public QueueOptions uidGid(boolean enabled) {
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso, conntrack, enabled,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.uidGid = enabled);
     }
 
     /** Ask for the packet's security context (SELinux/Smack label). */
     public QueueOptions securityContext(boolean enabled) {
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                enabled, defaultVerdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.securityContext = enabled);
     }
 
     /** The verdict given to packets the program leaves unresolved (close, handler error, timeout). */
     public QueueOptions defaultVerdict(Verdict verdict) {
         Objects.requireNonNull(verdict, "defaultVerdict");
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                securityContext, verdict, verdictTimeout, networkNamespace, batchSize);
+        return with(f -> f.defaultVerdict = verdict);
     }
 
     /** Give the default verdict to packets unresolved for longer than this (positive). */
@@ -170,15 +195,13 @@ public final class QueueOptions {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("verdict timeout must be positive: " + timeout);
         }
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, timeout, networkNamespace, batchSize);
+        return with(f -> f.verdictTimeout = timeout);
     }
 
     /** Bind inside the network namespace at this path (e.g. {@code /var/run/netns/NAME}) without moving the process. */
     public QueueOptions networkNamespace(Path path) {
         Objects.requireNonNull(path, "networkNamespace");
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, path, batchSize);
+        return with(f -> f.networkNamespace = path);
     }
 
     /** Datagrams read per receive call (1..1024): one JNI crossing and one recvmmsg per batch. */
@@ -186,8 +209,7 @@ public final class QueueOptions {
         if (datagrams < 1 || datagrams > MAX_BATCH_SIZE) {
             throw new IllegalArgumentException("batch size must be 1.." + MAX_BATCH_SIZE + ": " + datagrams);
         }
-        return with(queueNumber, copyMode, copyRange, maxLength, socketBufferSize, failOpen, gso, conntrack, uidGid,
-                securityContext, defaultVerdict, verdictTimeout, networkNamespace, datagrams);
+        return with(f -> f.batchSize = datagrams);
     }
 
     public int queueNumber() {
