@@ -36,7 +36,9 @@ final class ChildJvm implements AutoCloseable {
     /** Starts {@code main} with {@code args} inside {@code ns}; stdout and stderr are merged. */
     static ChildJvm start(String name, DemoNamespace ns, Class<?> main, List<String> args) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), java,
+        // setsid: a new session, so a Ctrl-C typed at the terminal (sent to the whole foreground
+        // process group) reaches the demo only; the demo ends its children itself, in order.
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), "setsid", java,
                 // Small and quick to start: these programs only move datagrams.
                 "-Xmx64m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-cp", classPath(), main.getName()));
         command.addAll(args);

@@ -1,6 +1,7 @@
 package io.nfqueue.samples;
 
 import io.nfqueue.Packet;
+import io.nfqueue.VerdictAlreadyGivenException;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 
@@ -33,7 +34,11 @@ final class DemandWindowSubscriber extends BaseSubscriber<Packet> {
 
     @Override
     protected void hookOnNext(Packet packet) {
-        packet.accept();
+        try {
+            packet.accept();
+        } catch (VerdictAlreadyGivenException closedMeanwhile) {
+            // The queue closed (Ctrl-C) while this packet was on its way here: it has its default verdict.
+        }
         long outstanding = requested.get() - delivered.incrementAndGet();
         if (outstanding <= window / 2) {
             ask(window - outstanding);

@@ -16,10 +16,14 @@ final class DemoCounters {
     private final AtomicLong byDefault = new AtomicLong();
 
     void count(ProcessedPacket p) {
+        Verdict v = p.verdict();
+        if (v == null) {
+            return; // resolved elsewhere first: the queue closed under it (Ctrl-C, failure)
+        }
         if (p.byDefault()) {
             byDefault.incrementAndGet();
         }
-        if (p.verdict().kind() == Verdict.Kind.ACCEPT) {
+        if (v.kind() == Verdict.Kind.ACCEPT) {
             accepted.incrementAndGet();
         } else {
             dropped.incrementAndGet();

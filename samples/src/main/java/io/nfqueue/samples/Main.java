@@ -215,9 +215,27 @@ public final class Main implements Callable<Integer> {
                         + duration.toSeconds() + "s");
             }
             // Redraw in place only on a terminal; a pipe or a file gets one block per refresh.
-            boolean ansi = System.console() != null && out == System.out;
+            boolean ansi = out == System.out && stdoutIsTerminal();
             Demo.run(duration, ansi, out);
             return 0;
+        }
+    }
+
+    /**
+     * Whether standard output is a terminal. Up to JDK 21 that is {@code System.console() != null};
+     * from JDK 22 a console exists even when output is piped, and {@code Console.isTerminal()} says.
+     */
+    static boolean stdoutIsTerminal() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (NoSuchMethodException beforeJdk22) {
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
         }
     }
 }

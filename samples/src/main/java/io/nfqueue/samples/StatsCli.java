@@ -99,19 +99,18 @@ final class StatsCli implements Callable<Integer> {
 
     private void passthrough(long reports) throws InterruptedException {
         QueueOptions options = Samples.requireAndApply("stats", QueueOptions.queue(queue), netns);
-        try (PassthroughStats stats = PassthroughStats.start(options, demand)) {
-            Thread onCtrlC = new Thread(stats::close, "nfq-stats-close");
-            Runtime.getRuntime().addShutdownHook(onCtrlC);
-            try {
-                out.println("stats: bound queue " + queue + (netns == null ? "" : " in " + netns)
-                        + ", accepting every packet; " + (count == null ? "Ctrl-C to stop" : count + " reports"));
-                for (long left = reports; left > 0 && stats.failure() == null; left--) {
-                    Thread.sleep(interval.toMillis());
-                    out.println(now() + "  queue " + queue);
-                    stats.report().forEach(out::println);
-                }
-            } finally {
-                Samples.removeHook(onCtrlC);
+        // Bound under Cleanup's lock, which its Ctrl-C hook takes too: a Ctrl-C while binding waits
+        // for the bind and then unbinds, giving held packets their verdict; it cannot leave the
+        // socket to the kernel, which would drop what it holds.
+        try (Cleanup cleanup = new Cleanup(out)) {
+            PassthroughStats stats = cleanup.make("unbind queue " + queue,
+                    () -> PassthroughStats.start(options, demand), PassthroughStats::close);
+            out.println("stats: bound queue " + queue + (netns == null ? "" : " in " + netns)
+                    + ", accepting every packet; " + (count == null ? "Ctrl-C to stop" : count + " reports"));
+            for (long left = reports; left > 0 && stats.failure() == null && !cleanup.stopping(); left--) {
+                Thread.sleep(interval.toMillis());
+                out.println(now() + "  queue " + queue);
+                stats.report().forEach(out::println);
             }
             if (stats.failure() != null) {
                 throw new IllegalStateException("the queue's subscription failed: " + stats.failure(), stats.failure());
