@@ -13,15 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DemoCounters {
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong byDefault = new AtomicLong();
 
     void count(ProcessedPacket p) {
         Verdict v = p.verdict();
         if (v == null) {
             return; // resolved elsewhere first: the queue closed under it (Ctrl-C, failure)
-        }
-        if (p.byDefault()) {
-            byDefault.incrementAndGet();
         }
         if (v.kind() == Verdict.Kind.ACCEPT) {
             accepted.incrementAndGet();
@@ -36,10 +32,5 @@ final class DemoCounters {
 
     long dropped() {
         return dropped.get();
-    }
-
-    /** Packets that got the default verdict (an error in the policy): counted in accepted or dropped too. */
-    long byDefault() {
-        return byDefault.get();
     }
 }

@@ -61,13 +61,7 @@ final class DemoDisplay {
         l.add(String.format("             %7d  - %-28s (no rule matched)", f.defaultHits(), "accept"));
         l.add(String.format("  ratelimit  %7d dropped over %d/s per source (burst %d), %d sources", f.rateLimited(),
                 DemoScenario.LIMIT_RATE, DemoScenario.LIMIT_BURST, f.sources()));
-        l.add("  kernel     " + f.kernel().map(DemoDisplay::kernel).orElse("queue not bound"));
+        l.add("  kernel     " + f.kernel().map(ProcQueueStats::counters).orElse("queue not bound"));
         return l;
-    }
-
-    /** The kernel's line for the queue (/proc/net/netfilter/nfnetlink_queue) in words. */
-    static String kernel(QueueStats k) {
-        return k.queued() + " waiting for a verdict, " + k.queueDropped() + " dropped (queue full), "
-                + k.userDropped() + " dropped (socket full), last id " + k.lastPacketId();
     }
 }

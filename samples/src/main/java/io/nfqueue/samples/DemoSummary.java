@@ -48,7 +48,7 @@ public record DemoSummary(DemoFrame counts, Map<String, Long> sent, Map<String, 
                     arrived(flow), flow.role(), flow.rate()));
         }
         l.add("kernel (/proc/net/netfilter/nfnetlink_queue): queue " + kernel.queueNumber() + ", port id "
-                + kernel.portId() + ", " + DemoDisplay.kernel(kernel));
+                + kernel.portId() + ", " + ProcQueueStats.counters(kernel));
         l.add("library: " + library.received() + " received, " + library.verdictsSent() + " verdicts sent, "
                 + library.unresolved() + " unresolved, " + library.totalDefaultVerdicts() + " default verdicts");
         return l;

@@ -77,9 +77,8 @@ final class PassthroughStats implements AutoCloseable {
 
     /** Two lines: the kernel's side and the library's. */
     List<String> report() {
-        String kernel = receiver.stats().stream().findFirst().map(k -> k.queued() + " waiting for a verdict, "
-                + k.queueDropped() + " dropped (queue full), " + k.userDropped() + " dropped (socket full), last id "
-                + k.lastPacketId() + ", port id " + k.portId()).orElse("queue " + queue + " not bound");
+        String kernel = receiver.stats().stream().findFirst()
+                .map(k -> ProcQueueStats.counters(k) + ", port id " + k.portId()).orElse("queue " + queue + " not bound");
         QueueCounters c = receiver.counters().stream().findFirst().orElse(null);
         String library = c == null ? "no counters yet" : c.received() + " received, " + c.verdictsSent()
                 + " verdicts sent (" + verdictsByKind() + "), " + c.unresolved() + " unresolved, "

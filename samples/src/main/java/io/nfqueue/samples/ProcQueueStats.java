@@ -55,9 +55,13 @@ final class ProcQueueStats {
             return "queue " + queue + ": not bound";
         }
         QueueStats k = stats.get();
-        return "queue " + k.queueNumber() + ": port id " + k.portId() + ", " + k.queued()
-                + " waiting for a verdict, copy mode " + k.copyMode() + " range " + k.copyRange() + ", "
-                + k.queueDropped() + " dropped (queue full), " + k.userDropped() + " dropped (socket full), last id "
-                + k.lastPacketId();
+        return "queue " + k.queueNumber() + ": port id " + k.portId() + ", copy mode " + k.copyMode() + " range "
+                + k.copyRange() + ", " + counters(k);
+    }
+
+    /** The kernel's counters for a queue in words: one wording for every command that shows them. */
+    static String counters(QueueStats k) {
+        return k.queued() + " waiting for a verdict, " + k.queueDropped() + " dropped (queue full), "
+                + k.userDropped() + " dropped (socket full), last id " + k.lastPacketId();
     }
 }

@@ -1,7 +1,6 @@
 package io.nfqueue.samples;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -54,7 +53,7 @@ public final class UdpSink {
                 ch.configureBlocking(false);
                 ch.register(selector, SelectionKey.OP_READ, port);
             }
-            watchInput();
+            UdpTrafficGenerator.onInputEnd(() -> inputClosedAt = System.nanoTime());
             System.out.println(LISTENING + args[0] + " ports " + String.join(",", java.util.List.of(args).subList(2,
                     args.length)));
             count(selector, arrived, deadline);
@@ -89,22 +88,5 @@ public final class UdpSink {
             }
             selector.selectedKeys().clear();
         }
-    }
-
-    /** Notes when standard input reaches its end: the demo closed it (client done) or died. */
-    private static void watchInput() {
-        Thread t = new Thread(() -> {
-            try {
-                InputStream in = System.in;
-                while (in.read() >= 0) {
-                    // the demo writes nothing: only the end matters
-                }
-            } catch (IOException e) {
-                // as good as the end
-            }
-            inputClosedAt = System.nanoTime();
-        }, "stdin-watch");
-        t.setDaemon(true);
-        t.start();
     }
 }

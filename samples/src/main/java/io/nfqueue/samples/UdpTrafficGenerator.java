@@ -45,7 +45,7 @@ public final class UdpTrafficGenerator {
             System.err.println("usage: UdpTrafficGenerator SERVER MILLIS SOURCE:PORT:RATE...");
             System.exit(2);
         }
-        exitWhenInputCloses();
+        onInputEnd(() -> System.exit(3));
         String server = args[0];
         long millis = parse(args[1], "MILLIS", 1, MAX_MILLIS);
         List<Flow> flows = new ArrayList<>();
@@ -100,8 +100,11 @@ public final class UdpTrafficGenerator {
         }
     }
 
-    /** Exits the JVM when standard input reaches its end (the demo closed it or died). */
-    static void exitWhenInputCloses() {
+    /**
+     * Runs {@code atEnd} once standard input reaches its end: the demo closed it (it is done with
+     * this program) or died. So no traffic program outlives the demo, whatever becomes of it.
+     */
+    static void onInputEnd(Runnable atEnd) {
         Thread t = new Thread(() -> {
             try {
                 InputStream in = System.in;
@@ -111,7 +114,7 @@ public final class UdpTrafficGenerator {
             } catch (IOException e) {
                 // as good as the end
             }
-            System.exit(3);
+            atEnd.run();
         }, "stdin-watch");
         t.setDaemon(true);
         t.start();

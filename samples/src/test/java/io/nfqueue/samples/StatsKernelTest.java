@@ -37,7 +37,7 @@ class StatsKernelTest {
             List<String> lines = r.out().lines().toList();
             assertEquals(2, lines.size(), r.out());
             assertTrue(lines.get(0).contains("queue 15: port id " + queue.handle().portId()), r.out());
-            assertTrue(lines.get(0).contains("0 waiting for a verdict, copy mode 2"), r.out());
+            assertTrue(lines.get(0).contains("copy mode 2 range 65531, 0 waiting for a verdict"), r.out());
             SamplesUnitTest.Result none = SamplesUnitTest.run("stats", "--read-only", "--queue", "16", "--netns",
                     ns.path().toString(), "--count", "1");
             assertTrue(none.out().contains("queue 16: not bound"), none.out());
