@@ -146,7 +146,9 @@ final class ChildJvm implements AutoCloseable {
             process.destroy();
             try {
                 if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
+                    // SIGKILL, and wait for it too: the demo then removes the namespace the child
+                    // lives in, and says everything is gone.
+                    process.destroyForcibly().waitFor(2, TimeUnit.SECONDS);
                 }
             } catch (InterruptedException e) {
                 process.destroyForcibly();
