@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link ReceiverOptions#handoff}: packets are emitted on the scheduler's thread, one task per
- * receive batch (never one per packet), with no read beyond demand.
+ * {@link ReceiverOptions#handoff}: packets are read and emitted on the scheduler's thread, one
+ * task per burst of batches (never one per packet), with no read beyond demand.
  */
 @Timeout(60)
 class PacketReceiverHandoffTest {
@@ -80,13 +80,16 @@ class PacketReceiverHandoffTest {
                 .then(() -> assertEquals(12, fake.recordsDelivered()))
                 .thenCancel()
                 .verify(VERIFY);
-        assertTrue(scheduler.tasks() <= 2 + 1, "one task per read: " + scheduler.tasks());
+        assertEquals(2, scheduler.tasks(), "one task per request that found packets");
         assertEquals("", fakes.exactlyOnceProblems());
     }
 
-    /** Packets read but still waiting for the scheduler when the subscriber cancels get the default. */
+    /**
+     * The worker is busy elsewhere when packets come: nothing is read for it meanwhile (they wait
+     * in the socket), and a cancel then gives every one of them the default verdict.
+     */
     @Test
-    void cancelWhileABatchWaitsForTheSchedulerResolvesIt() throws Exception {
+    void cancelWhileTheWorkerIsBusyResolvesWhatWaits() throws Exception {
         FakeTransport fake = fakes.next(Q).offerMany(1, 10, Q);
         PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(scheduler));
         CountDownLatch release = new CountDownLatch(1);
@@ -99,13 +102,42 @@ class PacketReceiverHandoffTest {
         });
         List<Packet> delivered = new CopyOnWriteArrayList<>();
         Disposable running = receiver.receive().subscribe(delivered::add);
-        Await.until(() -> fake.recordsDelivered() == 10, () -> "the batch was read and handed over");
+        Await.until(() -> scheduler.tasks() == 1, () -> "the reading was handed to the worker");
+        Await.quiet();
+        assertEquals(0, fake.recordsDelivered(), "nothing read while the worker cannot emit it");
         running.dispose();
         release.countDown();
         Await.quiet();
 
         assertEquals(List.of(), delivered, "nothing is emitted after cancel");
-        assertEquals(10, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.CANCEL));
+        assertEquals(10, receiver.counters().get(0).totalDefaultVerdicts());
+        assertEquals("", fakes.exactlyOnceProblems());
+    }
+
+    /**
+     * A subscriber blocked on the worker stalls the reading but not the watchdog: the receive
+     * thread still gives overdue packets the default verdict.
+     */
+    @Test
+    void aBlockedSubscriberOnTheWorkerStillHasItsPacketsTimedOut() throws Exception {
+        FakeTransport fake = fakes.next(Q).offerMany(1, 5, Q);
+        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(scheduler)
+                .verdictTimeout(Duration.ofMillis(100)));
+        CountDownLatch release = new CountDownLatch(1);
+        Disposable running = receiver.receive().subscribe(p -> {
+            try {
+                release.await(10, TimeUnit.SECONDS); // holds the first packet and the worker
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            assertTrue(fake.awaitVerdicts(5, VERIFY), "verdicts: " + fake.verdictsApplied());
+            assertEquals(5, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.TIMEOUT));
+        } finally {
+            release.countDown();
+            running.dispose();
+        }
         assertEquals("", fakes.exactlyOnceProblems());
     }
 }

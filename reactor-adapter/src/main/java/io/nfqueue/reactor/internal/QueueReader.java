@@ -4,16 +4,23 @@ import io.nfqueue.BoundQueue;
 import io.nfqueue.Packet;
 import reactor.core.scheduler.Scheduler;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The receive loop of one queue, on its own thread ({@code nfqueue-<num>-rx}). It reads only
  * while its subscription has unclaimed demand and the queue has fewer than maxInFlight
- * unresolved packets; it emits on its own thread (or hands each batch to a scheduler worker),
- * keeps the kernel max-length following demand, and runs the verdict-timeout watchdog.
+ * unresolved packets, and emits on its own thread; it keeps the kernel max-length following
+ * demand and runs the verdict-timeout watchdog.
+ *
+ * <p>With a hand-off scheduler the reading moves too: this thread waits until the socket is
+ * readable and then hands the reading to a scheduler worker, which reads and emits batch after
+ * batch while packets, demand and capacity last, and hands back when the socket is empty. So
+ * the threads meet once per burst, not once per batch: handing over each batch made the worker
+ * and this thread wake each other every 8-10 packets and shrank the batches, because this
+ * thread, idle, read as soon as a packet came (twice the receive and send calls of emitting
+ * here; {@code bench/run --syscalls}, docs/performance.md). This thread stays free for the
+ * watchdog and max-length while the subscriber works or blocks.
  */
 final class QueueReader implements Runnable {
     /** Longest wait before the loop looks again at timeouts and termination. */
@@ -31,6 +38,12 @@ final class QueueReader implements Runnable {
     private final java.util.function.IntConsumer consume;
     /** Made once: a method reference written in the loop would be a new object per batch. */
     private final java.util.function.Consumer<Packet> emit;
+    /** With a hand-off, the worker's task: reads and emits until the socket is empty. */
+    private final Runnable readOnWorker;
+    /** With a hand-off: true while the worker owns the reading (from its scheduling to its end). */
+    private volatile boolean atWorker;
+    /** Batches one worker task reads before it yields to the scheduler's other tasks. */
+    private static final int WORKER_TURNS = 64;
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
                 Scheduler.Worker handoff) {
@@ -45,6 +58,7 @@ final class QueueReader implements Runnable {
         this.extraListener = parent.resolutionListener();
         this.consume = parent::consumeDemand;
         this.emit = parent::emit;
+        this.readOnWorker = handoff == null ? null : this::readOnWorker;
     }
 
     BoundQueue queue() {
@@ -92,7 +106,9 @@ final class QueueReader implements Runnable {
     }
 
     private void onResolution(Packet p, io.nfqueue.Verdict v, io.nfqueue.DefaultVerdictCause cause) {
-        if (parked) {
+        // Not while the hand-off worker reads: this thread then waits for the worker, not for
+        // capacity, and waking it for every verdict cost a context switch per packet.
+        if (parked && !atWorker) {
             wake();
         }
         if (extraListener != null) {
@@ -128,48 +144,98 @@ final class QueueReader implements Runnable {
         queue.expireOverdue();
         queue.flush(); // verdicts whose send failed are tried again
         followDemand();
-        int capacity = Math.min(batchSize, maxInFlight - queue.unresolvedCount());
-        int claimed = capacity > 0 ? parent.claimDemand(capacity) : 0;
-        if (claimed > 0) {
-            int n;
-            try {
-                n = read(claimed);
-            } catch (RuntimeException | Error e) {
-                parent.settleDemand(claimed, 0);
-                throw e;
-            }
-            parent.settleDemand(claimed, Math.max(n, 0));
-            if (n < 0) {
-                return false; // closed by the subscription's end
-            }
-            if (n == 0) {
-                queue.awaitReadable(SLICE_MILLIS);
-            }
-        } else {
-            parked = true;
-            if (!parent.isTerminated() && !canRead()) {
-                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(SLICE_MILLIS));
-            }
-            parked = false;
+        if (handoff != null) {
+            return awaitThenHandOff();
+        }
+        int n = readBatch();
+        if (n < 0) {
+            return false; // closed by the subscription's end
+        }
+        if (n == 0 && canRead()) {
+            queue.awaitReadable(SLICE_MILLIS);
+        } else if (n == 0) {
+            park();
         }
         return true;
     }
 
-    private boolean canRead() {
-        return parent.outstandingDemand() > 0 && queue.unresolvedCount() < maxInFlight;
+    /**
+     * Claims demand within the in-flight limit and reads one batch with it, emitting on the
+     * calling thread (this one, or the hand-off worker).
+     *
+     * @return packets read, 0 when there was no demand, capacity or packet, -1 once closed
+     */
+    private int readBatch() {
+        int capacity = Math.min(batchSize, maxInFlight - queue.unresolvedCount());
+        int claimed = capacity > 0 ? parent.claimDemand(capacity) : 0;
+        if (claimed == 0) {
+            return 0;
+        }
+        int n;
+        try {
+            n = queue.receive(emit, claimed, consume);
+        } catch (RuntimeException | Error e) {
+            parent.settleDemand(claimed, 0);
+            throw e;
+        }
+        parent.settleDemand(claimed, Math.max(n, 0));
+        return n;
     }
 
-    private int read(int limit) {
-        if (handoff == null) {
-            return queue.receive(emit, limit, consume);
+    private void park() {
+        parked = true;
+        if (!parent.isTerminated() && !canRead()) {
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(SLICE_MILLIS));
         }
-        List<Packet> batch = new ArrayList<>(limit);
-        int n = queue.receive(batch::add, limit, consume);
-        if (n > 0) {
-            // One task per batch: one wake of the worker, not one per packet; the verdicts given
-            // during the batch go out together when it ends.
-            handoff.schedule(() -> queue.dispatch(batch, emit));
+        parked = false;
+    }
+
+    private boolean canRead() {
+        return !atWorker && parent.outstandingDemand() > 0 && queue.unresolvedCount() < maxInFlight;
+    }
+
+    /** Hand-off mode: wait for demand and a readable socket, then let the worker read. */
+    private boolean awaitThenHandOff() {
+        if (!canRead()) {
+            park();
+        } else if (queue.awaitReadable(SLICE_MILLIS) && !parent.isTerminated() && canRead()) {
+            atWorker = true;
+            try {
+                handoff.schedule(readOnWorker);
+            } catch (RuntimeException rejected) {
+                atWorker = false; // the worker was disposed: the subscription is ending
+                throw rejected;
+            }
         }
-        return n;
+        return !queue.isClosed();
+    }
+
+    /** On the hand-off worker: reads and emits until the socket is empty, then hands back. */
+    private void readOnWorker() {
+        boolean again = false;
+        try {
+            int turns = 0;
+            while (!parent.isTerminated() && readBatch() > 0) {
+                if (++turns == WORKER_TURNS) {
+                    again = true; // let the scheduler's other tasks run, then go on
+                    break;
+                }
+            }
+        } catch (Throwable t) {
+            parent.fail(t);
+        } finally {
+            if (again && !parent.isTerminated()) {
+                try {
+                    handoff.schedule(readOnWorker);
+                    return;
+                } catch (RuntimeException rejected) {
+                    // disposed meanwhile: hand back
+                }
+            }
+            atWorker = false;
+            if (parked) {
+                wake(); // this thread waits for the worker to be done
+            }
+        }
     }
 }
