@@ -33,9 +33,10 @@ import java.util.function.Function;
  * error). One receiver has at most one active subscription, since a queue number has at most one
  * owner: a second concurrent one fails with {@link IllegalStateException}.
  *
- * <p>Packets are emitted on the queue's receive thread ({@code nfqueue-<num>-rx}) unless
- * {@link ReceiverOptions#handoff} names a scheduler. A subscriber that blocks stalls reading,
- * and that is backpressure: the kernel queue and the overflow policy take over.
+ * <p>Packets are read and emitted on the queue's receive thread ({@code nfqueue-<num>-rx}) unless
+ * {@link ReceiverOptions#handoff} names a scheduler, whose worker then reads and emits. A
+ * subscriber that blocks stalls reading, and that is backpressure: the kernel queue and the
+ * overflow policy take over.
  */
 public final class PacketReceiver {
     private final ReceiverOptions options;

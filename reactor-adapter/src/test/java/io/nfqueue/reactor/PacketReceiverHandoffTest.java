@@ -65,6 +65,29 @@ class PacketReceiverHandoffTest {
         assertEquals("", fakes.exactlyOnceProblems());
     }
 
+    /** A long burst does not keep the worker from its scheduler's other tasks: it yields and goes on. */
+    @Test
+    void aLongBurstYieldsTheWorkerAndKeepsOrder() {
+        int count = 64 * 32 * 2 + 10; // more than two worker turns of 64 full batches
+        FakeTransport fake = fakes.next(Q).offerMany(1, count, Q);
+        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(scheduler));
+        List<Integer> ids = new CopyOnWriteArrayList<>();
+        Disposable running = receiver.receive().subscribe(p -> {
+            ids.add(p.id());
+            p.accept();
+        });
+        try {
+            assertTrue(fake.awaitVerdicts(count, VERIFY), "verdicts: " + fake.verdictsApplied());
+        } finally {
+            running.dispose();
+        }
+        assertTrue(scheduler.tasks() >= 3, "the worker yielded: " + scheduler.tasks() + " tasks");
+        for (int i = 0; i < count; i++) {
+            assertEquals(i + 1, ids.get(i), "order kept across turns");
+        }
+        assertEquals("", fakes.exactlyOnceProblems());
+    }
+
     @Test
     void handoffReadsNoMoreThanRequested() {
         FakeTransport fake = fakes.next(Q).offerMany(1, 40, Q);
