@@ -25,8 +25,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -103,6 +105,11 @@ class PacketReceiverRaceKernelTest {
             for (int round = 0; round < rounds; round++) {
                 String tag = name + "-" + round + "-";
                 PacketReceiver receiver = PacketReceiver.create(options);
+                // Every resolution with its packet's index, for the message of a failed round.
+                Map<Integer, String> resolutions = new ConcurrentSkipListMap<>();
+                receiver.onResolution((p, v, cause) -> resolutions.merge(index(p),
+                        "id " + Integer.toUnsignedString(p.id()) + ' ' + v.kind() + (cause == null ? "" : " " + cause),
+                        (a, b) -> a + " then " + b));
                 List<Packet> held = Collections.synchronizedList(new ArrayList<>());
                 Disposable running = receiver.receive().subscribe(held::add);
                 try {
@@ -135,7 +142,8 @@ class PacketReceiverRaceKernelTest {
                     String where = "round " + tag + " (cancel after " + cancelAfter + " µs): " + c;
                     long defaults = c.totalDefaultVerdicts();
                     // The kernel's judgement first, then the library's own account.
-                    assertEquals(List.of(), outcome.arrivalProblems(sink, tag, HELD + UNREAD), where);
+                    assertEquals(List.of(), outcome.arrivalProblems(sink, tag, HELD + UNREAD),
+                            () -> where + "; resolutions by index: " + resolutions);
                     assertEquals(HELD + UNREAD, c.received(), where);
                     assertEquals(HELD + UNREAD, c.verdictsSent(), "one verdict sent per packet, " + where);
                     assertEquals(HELD + UNREAD, outcome.programWins() + defaults, where);
