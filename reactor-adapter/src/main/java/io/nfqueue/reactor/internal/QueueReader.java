@@ -221,6 +221,9 @@ final class QueueReader implements Runnable {
                     break;
                 }
             }
+            // The demand this burst used moves the kernel max-length now, not at the receive
+            // thread's next turn.
+            followDemand();
         } catch (Throwable t) {
             parent.fail(t);
         } finally {
