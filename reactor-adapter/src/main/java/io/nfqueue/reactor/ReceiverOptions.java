@@ -133,8 +133,8 @@ public final class ReceiverOptions {
     /**
      * Read and emit packets on a worker of {@code scheduler} instead of the receive thread, for
      * subscribers that must run there or may block. The receive thread waits until packets are
-     * there and hands the reading over; the worker reads and emits batch after batch (yielding to
-     * its scheduler's other tasks every 64 batches) until the socket is empty, demand runs out or
+     * there and hands the reading over; the worker reads and emits batch after batch (handing
+     * back every 64 batches, so its scheduler's other tasks get a turn) until the socket is empty, demand runs out or
      * {@code maxInFlight} is reached, then hands back: one hand-over per burst, never one per
      * packet. A subscriber that blocks stalls the reading, which is backpressure as without a
      * hand-off, but not the receive thread, which keeps the verdict timeout and the kernel

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import reactor.core.Disposable;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 import java.time.Duration;
@@ -85,6 +86,58 @@ class PacketReceiverHandoffTest {
         for (int i = 0; i < count; i++) {
             assertEquals(i + 1, ids.get(i), "order kept across turns");
         }
+        assertEquals("", fakes.exactlyOnceProblems());
+    }
+
+    /**
+     * A disposed scheduler drops the queued hand-over without running it: the subscription must
+     * end with an error and resolve every packet, not stop reading in silence.
+     */
+    @Test
+    void disposingTheSchedulerEndsTheSubscriptionWithAnError() throws Exception {
+        FakeTransport fake = fakes.next(Q).offerMany(1, 10, Q);
+        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(scheduler));
+        CountDownLatch release = new CountDownLatch(1);
+        scheduler.delegate().schedule(() -> {
+            try {
+                release.await(10, TimeUnit.SECONDS); // the hand-over waits behind this task
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
+        CountDownLatch ended = new CountDownLatch(1);
+        receiver.receive().subscribe(Packet::accept, e -> {
+            error.set(e);
+            ended.countDown();
+        });
+        Await.until(() -> scheduler.tasks() == 1, () -> "the reading was handed to the worker");
+        scheduler.dispose();
+        release.countDown();
+
+        assertTrue(ended.await(5, TimeUnit.SECONDS), "the subscription ended");
+        assertTrue(error.get() instanceof java.util.concurrent.RejectedExecutionException, "error: " + error.get());
+        assertEquals(10, receiver.counters().get(0).totalDefaultVerdicts());
+        assertEquals("", fakes.exactlyOnceProblems());
+    }
+
+    /** A scheduler that runs tasks inline: a long burst is read in turns, without recursion. */
+    @Test
+    void anInlineSchedulerReadsALongBurstWithoutRecursing() {
+        int count = 64 * 32 * 100; // 100 worker turns: a few stack frames per turn would show
+        FakeTransport fake = fakes.next(Q).offerMany(1, count, Q);
+        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(Schedulers.immediate()));
+        java.util.concurrent.atomic.AtomicInteger deepest = new java.util.concurrent.atomic.AtomicInteger();
+        Disposable running = receiver.receive().subscribe(p -> {
+            deepest.accumulateAndGet(new Throwable().getStackTrace().length, Math::max);
+            p.accept();
+        });
+        try {
+            assertTrue(fake.awaitVerdicts(count, VERIFY), "verdicts: " + fake.verdictsApplied());
+        } finally {
+            running.dispose();
+        }
+        assertTrue(deepest.get() < 300, "stack depth in the subscriber: " + deepest.get());
         assertEquals("", fakes.exactlyOnceProblems());
     }
 

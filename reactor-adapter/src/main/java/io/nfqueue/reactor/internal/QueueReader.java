@@ -4,6 +4,7 @@ import io.nfqueue.BoundQueue;
 import io.nfqueue.Packet;
 import reactor.core.scheduler.Scheduler;
 
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -31,6 +32,7 @@ final class QueueReader implements Runnable {
     private final int maxInFlight;
     private final int batchSize;
     private final MaxLengthControl maxLength;
+    private final Scheduler handoffScheduler;
     private final Scheduler.Worker handoff;
     private volatile Thread thread;
     private volatile boolean parked;
@@ -42,17 +44,23 @@ final class QueueReader implements Runnable {
     private final Runnable readOnWorker;
     /** With a hand-off: true while the worker owns the reading (from its scheduling to its end). */
     private volatile boolean atWorker;
-    /** Batches one worker task reads before it yields to the scheduler's other tasks. */
+    /**
+     * Batches one worker task reads before it hands back (and the receive thread hands over
+     * again at once if packets wait), so the scheduler's other tasks get their turn. Handing
+     * back rather than rescheduling itself keeps a scheduler that runs tasks inline
+     * ({@code Schedulers.immediate()}) from recursing.
+     */
     private static final int WORKER_TURNS = 64;
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
-                Scheduler.Worker handoff) {
+                Scheduler handoffScheduler) {
         this.parent = parent;
         this.queue = queue;
         this.maxInFlight = maxInFlight;
         this.batchSize = queue.options().batchSize();
         this.maxLength = maxLength;
-        this.handoff = handoff;
+        this.handoffScheduler = handoffScheduler;
+        this.handoff = handoffScheduler == null ? null : handoffScheduler.createWorker();
         // A verdict that frees capacity wakes a reader parked at its in-flight limit.
         queue.onResolution(this::onResolution);
         this.extraListener = parent.resolutionListener();
@@ -196,6 +204,12 @@ final class QueueReader implements Runnable {
 
     /** Hand-off mode: wait for demand and a readable socket, then let the worker read. */
     private boolean awaitThenHandOff() {
+        if (atWorker && (handoffScheduler.isDisposed() || handoff.isDisposed())) {
+            // A disposed scheduler drops a queued task without running it or saying so: the
+            // worker would never hand back and reading would stop for good, silently.
+            throw new RejectedExecutionException("the hand-off scheduler was disposed while the "
+                    + "subscription was active: " + handoffScheduler);
+        }
         if (!canRead()) {
             park();
         } else if (queue.awaitReadable(SLICE_MILLIS) && !parent.isTerminated() && canRead()) {
@@ -212,12 +226,9 @@ final class QueueReader implements Runnable {
 
     /** On the hand-off worker: reads and emits until the socket is empty, then hands back. */
     private void readOnWorker() {
-        boolean again = false;
         try {
-            int turns = 0;
-            while (!parent.isTerminated() && readBatch() > 0) {
-                if (++turns == WORKER_TURNS) {
-                    again = true; // let the scheduler's other tasks run, then go on
+            for (int turns = 0; turns < WORKER_TURNS && !parent.isTerminated(); turns++) {
+                if (readBatch() <= 0) {
                     break;
                 }
             }
@@ -227,14 +238,6 @@ final class QueueReader implements Runnable {
         } catch (Throwable t) {
             parent.fail(t);
         } finally {
-            if (again && !parent.isTerminated()) {
-                try {
-                    handoff.schedule(readOnWorker);
-                    return;
-                } catch (RuntimeException rejected) {
-                    // disposed meanwhile: hand back
-                }
-            }
             atWorker = false;
             if (parked) {
                 wake(); // this thread waits for the worker to be done

@@ -60,7 +60,7 @@ public final class ReceiverSubscription implements Subscription {
                 MaxLengthControl control = new MaxLengthControl(options.minMaxLength(), options.maxMaxLength(),
                         options.maxLengthHysteresis(), qo.maxLength());
                 s.readers.add(new QueueReader(s, queue, options.maxInFlight(), control,
-                        options.handoffScheduler().map(sc -> sc.createWorker()).orElse(null)));
+                        options.handoffScheduler().orElse(null)));
             }
         } catch (Throwable e) {
             s.terminated.set(true);
