@@ -39,6 +39,19 @@ class PacketReceiverHandoffTest {
         assertEquals(List.of(), fakes.violations(), "transport threading contract");
     }
 
+    /** Keeps the scheduler's one thread busy until the returned latch is released (at most 10 s). */
+    private CountDownLatch keepTheSchedulerBusy() {
+        CountDownLatch release = new CountDownLatch(1);
+        scheduler.delegate().schedule(() -> {
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return release;
+    }
+
     @Test
     void emitsOnTheSchedulersThreadOneTaskPerBatchInOrder() {
         FakeTransport fake = fakes.next(Q).offerMany(1, 96, Q); // three receive batches of 32
@@ -97,14 +110,7 @@ class PacketReceiverHandoffTest {
     void disposingTheSchedulerEndsTheSubscriptionWithAnError() throws Exception {
         FakeTransport fake = fakes.next(Q).offerMany(1, 10, Q);
         PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(scheduler));
-        CountDownLatch release = new CountDownLatch(1);
-        scheduler.delegate().schedule(() -> {
-            try {
-                release.await(10, TimeUnit.SECONDS); // the hand-over waits behind this task
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        CountDownLatch release = keepTheSchedulerBusy();
         java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
         CountDownLatch ended = new CountDownLatch(1);
         receiver.receive().subscribe(Packet::accept, e -> {
@@ -168,14 +174,7 @@ class PacketReceiverHandoffTest {
     void cancelWhileTheWorkerIsBusyResolvesWhatWaits() throws Exception {
         FakeTransport fake = fakes.next(Q).offerMany(1, 10, Q);
         PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(scheduler));
-        CountDownLatch release = new CountDownLatch(1);
-        scheduler.delegate().schedule(() -> {
-            try {
-                release.await(10, TimeUnit.SECONDS); // keeps the one hand-off thread busy
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        CountDownLatch release = keepTheSchedulerBusy();
         List<Packet> delivered = new CopyOnWriteArrayList<>();
         Disposable running = receiver.receive().subscribe(delivered::add);
         Await.until(() -> scheduler.tasks() == 1, () -> "the reading was handed to the worker");
