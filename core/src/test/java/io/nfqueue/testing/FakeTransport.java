@@ -84,6 +84,7 @@ public final class FakeTransport implements Transport {
     private ByteBuffer tx;
     private int bindErrno;
     private int configureErrno;
+    private volatile Runnable configureHook;
     private int sendErrno;
     private int failedSends;
     private int receiveCalls;
@@ -194,6 +195,14 @@ public final class FakeTransport implements Transport {
         return set(() -> configureErrno = errno);
     }
 
+    /**
+     * Runs {@code hook} at the start of every later configure call, on the calling thread and
+     * outside the fake's lock, so a test can hold a caller there (null: none).
+     */
+    public FakeTransport beforeConfigure(Runnable hook) {
+        return set(() -> configureHook = hook);
+    }
+
     /** Makes sendVerdicts fail with {@code -errno}, applying nothing (0: succeed again). */
     public FakeTransport failSends(int errno) {
         return set(() -> sendErrno = errno);
@@ -256,6 +265,10 @@ public final class FakeTransport implements Transport {
     @Override
     public int configure(int queue, int command, int copyMode, int copyRange, int maxLength, int flags, int mask,
                          boolean ack) {
+        Runnable hook = configureHook;
+        if (hook != null) {
+            hook.run();
+        }
         lock.lock();
         try {
             checkOpen("configure");

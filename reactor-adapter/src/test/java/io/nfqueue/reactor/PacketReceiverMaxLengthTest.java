@@ -11,11 +11,15 @@ import org.junit.jupiter.api.Timeout;
 import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.nfqueue.reactor.FakeQueues.currentMaxLength;
@@ -191,6 +195,64 @@ class PacketReceiverMaxLengthTest {
      * everything and unbinding. The change may be made inside request(), which must still return
      * normally (§3.16: the only legal way to signal a failure is onError).
      */
+    /**
+     * A max-length change is refused while the subscriber, inside onNext on the hand-off worker,
+     * calls request(): the failing thread must not wait for the emit lock while it holds the
+     * max-length lock that request() needs, or both wait forever.
+     */
+    @Test
+    void refusedChangeWhileTheSubscriberRequestsFromOnNextDoesNotDeadlock() throws Exception {
+        FakeTransport fake = fakes.next(Q).offerMany(1, 1, Q);
+        Scheduler worker = Schedulers.newSingle("maxlen-handoff");
+        CountDownLatch inOnNext = new CountDownLatch(1);
+        CountDownLatch refusing = new CountDownLatch(1);
+        CountDownLatch onNextReturned = new CountDownLatch(1);
+        CountDownLatch ended = new CountDownLatch(1);
+        List<Throwable> onError = new CopyOnWriteArrayList<>();
+        BaseSubscriber<Packet> s = new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(Subscription subscription) {
+                subscription.request(1);
+            }
+
+            @Override
+            protected void hookOnNext(Packet p) {
+                p.accept();
+                inOnNext.countDown();
+                try {
+                    refusing.await(5, TimeUnit.SECONDS);
+                    Thread.sleep(100); // the refused thread is now on its way to the emit lock
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                request(1000); // needs the max-length lock
+                onNextReturned.countDown();
+            }
+
+            @Override
+            protected void hookOnError(Throwable t) {
+                onError.add(t);
+                ended.countDown();
+            }
+        };
+        try {
+            fakes.receiver(ReceiverOptions.queue(Q).handoff(worker)).receive().subscribe(s);
+            assertTrue(inOnNext.await(5, TimeUnit.SECONDS), "the packet reached onNext");
+            fake.failConfigure(NativeConstants.get().eperm);
+            fake.beforeConfigure(refusing::countDown);
+            Thread other = new Thread(() -> s.request(1000), "requester"); // a change the kernel refuses
+            other.setDaemon(true);
+            other.start();
+            assertTrue(onNextReturned.await(5, TimeUnit.SECONDS), "onNext's request() returned: no deadlock");
+            assertTrue(ended.await(5, TimeUnit.SECONDS), "the refusal ended the subscription");
+            assertInstanceOf(NfQueueException.class, onError.get(0));
+            assertEquals("", fakes.exactlyOnceProblems());
+        } finally {
+            s.dispose();
+            worker.dispose();
+        }
+    }
+
     @Test
     void refusedMaxLengthChangeEndsTheSubscriptionWithOnError() {
         FakeTransport fake = fakes.next(Q).offerMany(1, 3, Q);

@@ -86,6 +86,7 @@ final class QueueReader implements Runnable {
      * this thread next gets a core.
      */
     void followDemand() {
+        RuntimeException refused = null;
         // Decide and apply under one lock: the requesting thread and this one both get here, and
         // an older length must never reach the kernel after a newer one.
         synchronized (maxLength) {
@@ -97,11 +98,16 @@ final class QueueReader implements Runnable {
                 queue.setMaxLength(next);
             } catch (IllegalStateException closedMeanwhile) {
                 // the subscription ended between the check and the call
-            } catch (RuntimeException refused) {
-                // A refused change would leave demand and the kernel apart: end the subscription
-                // (as onError, not as an exception out of request(), §3.16).
-                parent.fail(refused);
+            } catch (RuntimeException e) {
+                refused = e;
             }
+        }
+        if (refused != null) {
+            // A refused change would leave demand and the kernel apart: end the subscription
+            // (as onError, not as an exception out of request(), §3.16). Outside the lock: fail
+            // takes the emit lock, and a subscriber holding it in onNext may be calling request(),
+            // which needs this lock: holding both ways round would deadlock.
+            parent.fail(refused);
         }
     }
 
