@@ -91,6 +91,7 @@ public final class FakeTransport implements Transport {
     private int recordsDelivered;
     private int wakeups;
     private int waiting;
+    private int longestAwait = -1;
     private boolean wakeupPending;
     private boolean closed;
     private int closeCalls;
@@ -407,6 +408,7 @@ public final class FakeTransport implements Transport {
         lock.lock();
         try {
             checkOpen("await");
+            longestAwait = timeoutMillis < 0 ? Integer.MAX_VALUE : Math.max(longestAwait, timeoutMillis);
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
             waiting++;
             changed.signalAll();
@@ -713,6 +715,15 @@ public final class FakeTransport implements Transport {
     /** Threads inside {@link #await} right now. */
     public int waiting() {
         return read(() -> waiting);
+    }
+
+    /**
+     * The longest timeout any {@link #await} call asked for, in ms ({@link Integer#MAX_VALUE} for
+     * an infinite wait; -1 before the first). A test can bound how late a loop notices something
+     * between waits (an interrupt, its deadline) from this, not from a clock a pause can stretch.
+     */
+    public int longestAwaitMillis() {
+        return read(() -> longestAwait);
     }
 
     /** Waits until some thread is inside {@link #await} (blocked in its poll); false on timeout. */

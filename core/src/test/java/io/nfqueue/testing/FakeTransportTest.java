@@ -161,6 +161,7 @@ class FakeTransportTest {
 
     @Test
     void awaitReportsDataWakeupsAndTimeouts() {
+        assertEquals(-1, fake.longestAwaitMillis(), "no wait yet");
         assertEquals(0, fake.await(0));
         long t0 = System.nanoTime();
         assertEquals(0, fake.await(30));
@@ -171,6 +172,9 @@ class FakeTransportTest {
         fake.offerMany(1, 1, 0);
         assertEquals(1, fake.await(1000));
         assertEquals(1, fake.await(1000), "data stays readable until read");
+        assertEquals(1000, fake.longestAwaitMillis());
+        fake.await(-1);
+        assertEquals(Integer.MAX_VALUE, fake.longestAwaitMillis(), "an infinite wait is the longest");
     }
 
     @Test
