@@ -244,13 +244,15 @@ class BoundQueueCloseTest {
 
     @Test
     void expireOverdueGivesOldPacketsTheDefaultVerdict() throws Exception {
-        BoundQueue q = BoundQueue.open(QueueOptions.queue(Q).verdictTimeout(Duration.ofMillis(100))
+        // A timeout longer than a pause (GC, a loaded machine) between a receive and the
+        // expireOverdue after it, so "not yet overdue" holds; the sleep only has to outlast it.
+        BoundQueue q = BoundQueue.open(QueueOptions.queue(Q).verdictTimeout(Duration.ofMillis(1500))
                 .defaultVerdict(Verdict.repeat()), fake);
         fake.offerMany(1, 3, Q);
         List<Packet> got = receive(q, 16);
         got.get(0).accept();
         assertEquals(0, q.expireOverdue(), "nothing is overdue yet");
-        Thread.sleep(150);
+        Thread.sleep(1600);
         fake.offerMany(4, 1, Q);
         Packet fresh = receive(q, 16).get(0);
         assertEquals(2, q.expireOverdue(), "packets 2 and 3 are overdue, 4 is not");

@@ -599,15 +599,19 @@ class BoundQueueTest {
         fake.offerMany(1, 2, Q);
         List<Packet> got = receiveAll(8);
         Thread.sleep(30); // both are now overdue
-        Thread waiter = new Thread(() -> queue.awaitReadable(3000), "waiting-receiver");
+        // A wait far longer than the bound below, which stays wide so a pause cannot fail it:
+        // only waiting for the receiver takes that long.
+        Thread waiter = new Thread(() -> queue.awaitReadable(30_000), "waiting-receiver");
         waiter.start();
         assertTrue(fake.awaitWaiter(java.time.Duration.ofSeconds(5)), "the receiver is inside its wait");
         long t0 = System.nanoTime();
         assertEquals(2, queue.expireOverdue());
         long expiry = System.nanoTime() - t0;
+        queue.wakeup(); // ends the wait
         waiter.join(5000);
+        assertFalse(waiter.isAlive(), "the receiver left its wait");
         assertEquals("", fake.exactlyOnceProblems());
-        assertTrue(expiry < 1_000_000_000L, "expireOverdue waited " + expiry / 1_000_000 + " ms for the receiver");
+        assertTrue(expiry < 10_000_000_000L, "expireOverdue waited " + expiry / 1_000_000 + " ms for the receiver");
         assertTrue(got.get(0).isResolved());
     }
 
@@ -616,14 +620,16 @@ class BoundQueueTest {
         open(QueueOptions.queue(Q));
         fake.offerMany(1, 2, Q);
         receiveAll(8);
-        Thread waiter = new Thread(() -> queue.awaitReadable(3000), "waiting-receiver");
+        Thread waiter = new Thread(() -> queue.awaitReadable(30_000), "waiting-receiver"); // see above
         waiter.start();
         assertTrue(fake.awaitWaiter(java.time.Duration.ofSeconds(5)), "the receiver is inside its wait");
         long t0 = System.nanoTime();
         assertEquals(2, queue.resolveAllWithDefault(DefaultVerdictCause.CANCEL));
         long took = System.nanoTime() - t0;
+        queue.wakeup(); // ends the wait
         waiter.join(5000);
-        assertTrue(took < 1_000_000_000L, "resolveAllWithDefault waited " + took / 1_000_000 + " ms for the receiver");
+        assertFalse(waiter.isAlive(), "the receiver left its wait");
+        assertTrue(took < 10_000_000_000L, "resolveAllWithDefault waited " + took / 1_000_000 + " ms for the receiver");
     }
 
     @Test
