@@ -3,6 +3,7 @@ package io.nfqueue.reactor;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
 import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.Udp;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A 3-queue range fed by --queue-balance: every packet verdicted, none lost, order kept per queue. */
@@ -31,6 +33,8 @@ class PacketReceiverQueueRangeKernelTest {
     private static final int PORT = 9200;
     private static final int FLOWS = 24;
     private static final int PER_FLOW = 50;
+    /** Datagrams sent ahead of their arrival: well within the sink's socket buffer. */
+    private static final int AHEAD = 256;
     /** A namespace of its own for each test (JUnit makes an instance per test), removed after it. */
     @RegisterExtension
     final NetNamespace ns = NetNamespace.create()
@@ -52,10 +56,9 @@ class PacketReceiverQueueRangeKernelTest {
             checkOrder(p, lastSeqByFlow, outOfOrder);
             p.accept();
         });
-        try {
-            int sent = sendFlows();
-            List<byte[]> arrived = receiveAll(sent);
-            assertEquals(sent, arrived.size(), "every packet arrived");
+        try (DatagramTally sink = DatagramTally.start(ns.udpSocket("127.0.0.1", PORT))) {
+            int sent = sendFlows(sink);
+            assertEveryOneArrivedOnce(sink, sent);
             assertEquals(0, outOfOrder.get(), "order kept within each flow (and so each queue)");
             assertTrue(perQueue.size() >= 2, "the balancing rule spread flows over queues: " + perQueue);
             assertTrue(threads.stream().allMatch(t -> t.matches("nfqueue-1[0-2]-rx")), "emitted on receive threads: " + threads);
@@ -83,10 +86,10 @@ class PacketReceiverQueueRangeKernelTest {
                     .add(Thread.currentThread().getName());
             p.accept();
         });
-        try {
+        try (DatagramTally sink = DatagramTally.start(ns.udpSocket("127.0.0.1", PORT))) {
             assertEquals(3, receiver.parallelism(), "one rail per queue");
-            int sent = sendFlows();
-            assertEquals(sent, receiveAll(sent).size(), "every packet arrived");
+            int sent = sendFlows(sink);
+            assertEveryOneArrivedOnce(sink, sent);
             threadsByQueue.forEach((q, names) ->
                     assertEquals(Set.of("nfqueue-" + q + "-rx"), names, "rail of queue " + q + " runs on its thread"));
         } finally {
@@ -94,28 +97,26 @@ class PacketReceiverQueueRangeKernelTest {
         }
     }
 
-    private java.util.concurrent.CompletableFuture<List<byte[]>> arriving;
-
-    /** Sends FLOWS flows of PER_FLOW datagrams, with the sink already reading (its buffer is small). */
-    private int sendFlows() throws Exception {
-        DatagramChannel sink = ns.udpSocket("127.0.0.1", PORT);
-        int expected = FLOWS * PER_FLOW;
-        arriving = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            try (DatagramChannel s = sink) {
-                return Udp.receive(s, expected, Duration.ofSeconds(3), Duration.ofSeconds(30));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+    /**
+     * Sends FLOWS flows of PER_FLOW datagrams, at most AHEAD of their arrival at the sink: its
+     * socket buffer (net.core.rmem_max, about 550 such datagrams) would overflow if a late sink
+     * reader let a whole burst pile up.
+     */
+    private int sendFlows(DatagramTally sink) throws Exception {
         List<DatagramChannel> senders = new ArrayList<>();
         try {
             for (int f = 0; f < FLOWS; f++) {
                 // --queue-balance hashes addresses, not ports: one source address per flow.
                 senders.add(ns.udpSocket("127.0.0." + (2 + f), 0));
             }
+            long sent = 0;
             for (int i = 0; i < PER_FLOW; i++) {
                 for (int f = 0; f < FLOWS; f++) {
+                    long ahead = sent;
+                    KernelWait.until(() -> ahead - sink.total() < AHEAD, Duration.ofSeconds(30),
+                            () -> "sending stalled at " + ahead + ", arrived " + sink.total());
                     Udp.send(senders.get(f), "127.0.0.1", PORT, "f" + f + "-" + i);
+                    sent++;
                 }
             }
         } finally {
@@ -126,8 +127,12 @@ class PacketReceiverQueueRangeKernelTest {
         return FLOWS * PER_FLOW;
     }
 
-    private List<byte[]> receiveAll(int expected) throws Exception {
-        return arriving.get(40, java.util.concurrent.TimeUnit.SECONDS);
+    private static void assertEveryOneArrivedOnce(DatagramTally sink, int sent) {
+        assertTrue(sink.awaitTotal(sent, Duration.ofSeconds(30)), "arrived " + sink.total() + " of " + sent);
+        Map<String, Integer> counts = sink.counts(t -> t.startsWith("f"));
+        assertEquals(sent, counts.size(), "every packet arrived");
+        assertTrue(counts.values().stream().allMatch(n -> n == 1), "each once");
+        assertNull(sink.failure(), "the sink kept reading");
     }
 
     private static void checkOrder(Packet p, Map<String, Integer> last, AtomicInteger outOfOrder) {
