@@ -52,6 +52,21 @@ class PacketReceiverHandoffTest {
         return release;
     }
 
+    /**
+     * Waits (bounded) until the scheduler's one thread has finished what it was given: a marker
+     * task queued behind it runs only then. Not counted as a task.
+     */
+    private void awaitTheWorkerIdle() {
+        CountDownLatch idle = new CountDownLatch(1);
+        scheduler.delegate().schedule(idle::countDown);
+        try {
+            assertTrue(idle.await(5, TimeUnit.SECONDS), "the worker's turn ended");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
     @Test
     void emitsOnTheSchedulersThreadOneTaskPerBatchInOrder() {
         FakeTransport fake = fakes.next(Q).offerMany(1, 96, Q); // three receive batches of 32
@@ -156,6 +171,8 @@ class PacketReceiverHandoffTest {
                 .expectNextCount(5)
                 .expectNoEvent(Duration.ofMillis(200))
                 .then(() -> assertEquals(5, fake.recordsDelivered(), "no prefetch for the hand-off"))
+                // The worker's first turn must be over, or request(7) would extend it (one task).
+                .then(this::awaitTheWorkerIdle)
                 .thenRequest(7)
                 .expectNextCount(7)
                 .expectNoEvent(Duration.ofMillis(200))

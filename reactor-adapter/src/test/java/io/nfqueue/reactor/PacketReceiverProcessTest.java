@@ -116,7 +116,9 @@ class PacketReceiverProcessTest {
     @Test
     void processAsyncMapsErrorsEmptinessAndTimeoutsToTheDefault() {
         fakes.next(Q).offerMany(1, 4, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).verdictTimeout(Duration.ofMillis(300)));
+        // Far longer than packet 1's 20 ms answer, so a pause (GC, a loaded machine) cannot let the
+        // timeout win that race; packet 4 (Mono.never()) still waits it out.
+        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).verdictTimeout(Duration.ofSeconds(3)));
 
         StepVerifier.create(receiver.processAsync(p -> {
                     switch (p.id()) {
