@@ -48,13 +48,18 @@ public class PacketReceiverTckTest extends PublisherVerification<Packet> {
     private final AtomicLong nextId = new AtomicLong(1);
 
     public PacketReceiverTckTest() {
-        // Packets come from a receive thread: a second of patience for signals that must come,
-        // 200 ms of silence for those that must not.
-        this(new TestEnvironment(1000, 200));
+        // Packets come from a receive thread: 5 s of patience for signals that must come (a
+        // pause of the receive thread must not fail a test), 200 ms of silence for those that must
+        // not. The third figure is how long expectError sleeps before its one look (the TCK's
+        // loop ends after the first poll): the §3.9 errors come synchronously, from request(),
+        // so it stays at 1 s, which each of those three tests spends whole.
+        this(new TestEnvironment(5000, 200, 1000));
     }
 
     private PacketReceiverTckTest(TestEnvironment env) {
-        super(env, 1000);
+        // §3.13: the receive thread lets go of the subscriber when it ends, after cancel; a
+        // pause of that thread must not fail the test. The TCK sleeps all of this, once.
+        super(env, 3000);
         this.env = env;
     }
 
