@@ -836,8 +836,9 @@ public final class BoundQueue implements AutoCloseable {
 
     /**
      * Resolves every unresolved packet (and any the socket already holds) with the default
-     * verdict, sends those verdicts, and closes the socket, which unbinds the queue. Packets the
-     * kernel queues after that last read are dropped by the kernel as it unbinds. Idempotent;
+     * verdict, sends those verdicts, reads the kernel's answers to them, and closes the socket,
+     * which unbinds the queue. Packets the kernel queues after that last read are dropped by the
+     * kernel as it unbinds. Idempotent;
      * a concurrent second call waits for the first.
      */
     @Override
@@ -861,6 +862,7 @@ public final class BoundQueue implements AutoCloseable {
                 if (!retry.isEmpty()) {
                     drainAndSend(true); // one more try for verdicts whose send failed
                 }
+                readAnswersBeforeClose();
                 transport.close();
                 transportClosed = true;
             } finally {
@@ -888,6 +890,30 @@ public final class BoundQueue implements AutoCloseable {
                 return;
             }
             decodeRecords(n, false);
+        }
+    }
+
+    /**
+     * The kernel handles a verdict inside the send call and queues its error answer, if any, on
+     * this socket before the call returns; once the socket closes nobody could read it, and a
+     * refused last verdict would go uncounted. So the socket is read once more: errors are
+     * counted, and packets queued since the drain get the default verdict too rather than the
+     * kernel's DROP at unbind. Bounded: a sender faster than this loop still has its later
+     * packets dropped at unbind, as documented. Caller holds the socket and send locks.
+     */
+    private void readAnswersBeforeClose() {
+        for (int round = 0; round < 4; round++) {
+            int n = transport.receive(slots);
+            if (n == -k.enobufs) {
+                countReceiveBufferDrop();
+                continue;
+            }
+            if (n <= 0) {
+                return;
+            }
+            decodeRecords(n, false); // a truncated message is resolved in there
+            resolveAllWithDefault(DefaultVerdictCause.CLOSE);
+            drainAndSend(true);
         }
     }
 

@@ -201,6 +201,44 @@ class BoundQueueCloseTest {
     }
 
     /**
+     * The kernel answers a refused verdict on the socket during the send itself: close reads that
+     * answer before the socket goes, or the refusal of its last verdicts would count nowhere.
+     */
+    @Test
+    void closeCountsTheKernelsAnswerToItsLastVerdicts() {
+        BoundQueue q = BoundQueue.open(QueueOptions.queue(Q), fake);
+        fake.offerMany(1, 3, Q);
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        fake.onSend(count -> {
+            if (once.compareAndSet(false, true)) {
+                fake.offerError(k.enoent, k.msgVerdict, 3); // as if packet 3 had been flushed
+            }
+        });
+        q.close();
+        assertTrue(once.get(), "close sent verdicts");
+        assertEquals(1, q.counters().kernelErrors(), q.counters().toString());
+        assertTrue(fake.isClosed());
+    }
+
+    /** A packet the kernel queues while close sends its verdicts gets the default verdict too. */
+    @Test
+    void closeGivesTheDefaultVerdictToAPacketQueuedWhileItSent() {
+        BoundQueue q = BoundQueue.open(QueueOptions.queue(Q).defaultVerdict(Verdict.accept()), fake);
+        fake.offerMany(1, 2, Q);
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        fake.onSend(count -> {
+            if (once.compareAndSet(false, true)) {
+                fake.offerMany(3, 1, Q);
+            }
+        });
+        q.close();
+        assertEquals(Set.of(), fake.heldAtClose(), "packet 3 was left to the kernel's DROP at unbind");
+        assertEquals(k.nfAccept, fake.lastVerdictFor(3).verdictCode());
+        assertEquals(3, q.counters().defaultVerdicts(DefaultVerdictCause.CLOSE));
+        assertEquals("", fake.exactlyOnceProblems());
+    }
+
+    /**
      * Default verdicts are "logged once per burst": the log may sum them, but a burst of 50 at
      * close must not be reported as 1 with the other 49 never logged at all.
      */
