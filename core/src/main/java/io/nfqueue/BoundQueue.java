@@ -880,17 +880,23 @@ public final class BoundQueue implements AutoCloseable {
     private void drainSocketForClose() {
         // The socket holds at most what the kernel delivered, at most max-length packets.
         int rounds = maxLengthEver / slots + 4;
-        for (int i = 0; i < rounds; i++) {
-            int n = transport.receive(slots);
-            if (n == -k.enobufs) {
-                countReceiveBufferDrop();
-                continue;
-            }
-            if (n <= 0) {
-                return;
-            }
-            decodeRecords(n, false);
+        for (int i = 0; i < rounds && readOnceForClose(); i++) {
+            // each round decodes one batch
         }
+    }
+
+    /** One read without waiting, its records decoded (packets held, errors counted); false once the socket is empty. */
+    private boolean readOnceForClose() {
+        int n = transport.receive(slots);
+        if (n == -k.enobufs) {
+            countReceiveBufferDrop();
+            return true; // what is queued behind the loss is still there
+        }
+        if (n <= 0) {
+            return false;
+        }
+        decodeRecords(n, false); // a truncated message is resolved in there
+        return true;
     }
 
     /**
@@ -902,16 +908,7 @@ public final class BoundQueue implements AutoCloseable {
      * packets dropped at unbind, as documented. Caller holds the socket and send locks.
      */
     private void readAnswersBeforeClose() {
-        for (int round = 0; round < 4; round++) {
-            int n = transport.receive(slots);
-            if (n == -k.enobufs) {
-                countReceiveBufferDrop();
-                continue;
-            }
-            if (n <= 0) {
-                return;
-            }
-            decodeRecords(n, false); // a truncated message is resolved in there
+        for (int round = 0; round < 4 && readOnceForClose(); round++) {
             resolveAllWithDefault(DefaultVerdictCause.CLOSE);
             drainAndSend(true);
         }
