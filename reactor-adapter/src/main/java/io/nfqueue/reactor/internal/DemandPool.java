@@ -23,19 +23,21 @@ final class DemandPool {
         addCapped(unconsumed, n);
     }
 
-    private static void addCapped(AtomicLong counter, long n) {
+    /** Returns the value before the addition. */
+    private static long addCapped(AtomicLong counter, long n) {
         long current;
         long next;
         do {
             current = counter.get();
             if (current == Long.MAX_VALUE) {
-                return;
+                return current;
             }
             next = current + n;
             if (next < 0) {
                 next = Long.MAX_VALUE;
             }
         } while (!counter.compareAndSet(current, next));
+        return current;
     }
 
     /** Takes up to {@code want} units; returns how many were taken (0 when there is no demand). */
@@ -55,16 +57,23 @@ final class DemandPool {
         }
     }
 
-    /** Returns claimed units that were not used (a claim whose packets were not consumed). */
-    void giveBack(int unused) {
-        if (unused > 0) {
-            addCapped(available, unused);
-        }
+    /**
+     * Returns claimed units that were not used (a claim whose packets were not consumed).
+     *
+     * @return true when they made demand available again, that is, none was left: another reader
+     *         may have found none meanwhile and be waiting for it
+     */
+    boolean giveBack(int unused) {
+        return unused > 0 && addCapped(available, unused) == 0;
     }
 
-    /** Ends a claim of {@code claimed} units of which {@code used} went to packets read. */
-    void settle(int claimed, int used) {
-        giveBack(claimed - used);
+    /**
+     * Ends a claim of {@code claimed} units of which {@code used} went to packets read.
+     *
+     * @return as {@link #giveBack}
+     */
+    boolean settle(int claimed, int used) {
+        return giveBack(claimed - used);
     }
 
     /**

@@ -24,8 +24,11 @@ import java.util.concurrent.locks.LockSupport;
  * watchdog and max-length while the subscriber works or blocks.
  */
 final class QueueReader implements Runnable {
-    /** Longest wait before the loop looks again at timeouts and termination. */
-    private static final long SLICE_MILLIS = 50;
+    /**
+     * Longest wait before the loop looks again at timeouts and termination. Not final only so
+     * that a test can lengthen it, to show that a wait ends by a wake-up and not by its slice.
+     */
+    static volatile long sliceMillis = 50;
 
     private final ReceiverSubscription parent;
     private final BoundQueue queue;
@@ -166,7 +169,7 @@ final class QueueReader implements Runnable {
             return false; // closed by the subscription's end
         }
         if (n == 0 && canRead()) {
-            queue.awaitReadable(SLICE_MILLIS);
+            queue.awaitReadable(sliceMillis);
         } else if (n == 0) {
             park();
         }
@@ -189,17 +192,17 @@ final class QueueReader implements Runnable {
         try {
             n = queue.receive(emit, claimed, consume);
         } catch (RuntimeException | Error e) {
-            parent.settleDemand(claimed, 0);
+            parent.settleDemand(this, claimed, 0);
             throw e;
         }
-        parent.settleDemand(claimed, Math.max(n, 0));
+        parent.settleDemand(this, claimed, Math.max(n, 0));
         return n;
     }
 
     private void park() {
         parked = true;
         if (!parent.isTerminated() && !canRead()) {
-            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(SLICE_MILLIS));
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(sliceMillis));
         }
         parked = false;
     }
@@ -218,7 +221,7 @@ final class QueueReader implements Runnable {
         }
         if (!canRead()) {
             park();
-        } else if (queue.awaitReadable(SLICE_MILLIS) && !parent.isTerminated() && canRead()) {
+        } else if (queue.awaitReadable(sliceMillis) && !parent.isTerminated() && canRead()) {
             atWorker = true;
             try {
                 handoff.schedule(readOnWorker);

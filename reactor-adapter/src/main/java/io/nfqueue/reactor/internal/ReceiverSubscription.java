@@ -115,8 +115,16 @@ public final class ReceiverSubscription implements Subscription {
         return demand.claim(want);
     }
 
-    void settleDemand(int claimed, int used) {
-        demand.settle(claimed, used);
+    void settleDemand(QueueReader from, int claimed, int used) {
+        if (demand.settle(claimed, used) && readers.size() > 1) {
+            // While `from` held this demand, another reader may have found none and parked for
+            // a whole slice with packets waiting in its socket: the demand is back, wake them.
+            for (QueueReader r : readers) {
+                if (r != from) {
+                    r.wake();
+                }
+            }
+        }
     }
 
     void consumeDemand(int read) {

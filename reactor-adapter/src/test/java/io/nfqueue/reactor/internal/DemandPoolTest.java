@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The demand shared by a subscription's readers: what is claimed never exceeds what was
@@ -26,6 +28,20 @@ class DemandPoolTest {
         assertEquals(2, pool.claim(32), "a reader wanting a batch of 32 gets only the 2 still requested");
         assertEquals(0, pool.outstanding());
         assertEquals(0, pool.claim(32), "no demand: nothing may be read");
+    }
+
+    @Test
+    void settleSaysWhenItMadeDemandAvailableAgain() {
+        DemandPool pool = new DemandPool();
+        pool.add(4);
+        int claimed = pool.claim(4);
+        assertTrue(pool.settle(claimed, 1), "3 given back to an empty pool: readers may be waiting");
+        assertEquals(3, pool.outstanding());
+        claimed = pool.claim(2);
+        assertFalse(pool.settle(claimed, 0), "1 was still there: nobody can have found none");
+        assertFalse(pool.settle(pool.claim(3), 3), "all used: nothing given back");
+        pool.add(Long.MAX_VALUE);
+        assertFalse(pool.settle(pool.claim(8), 0), "unbounded demand never runs out");
     }
 
     @Test
