@@ -108,18 +108,24 @@ class PacketReceiverRaceTest {
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger afterCancel = new AtomicInteger();
             java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicInteger inOnNext = new AtomicInteger();
             Disposable running = receiver.receive().subscribe(p -> {
-                if (cancelled.get()) {
-                    afterCancel.incrementAndGet();
-                }
-                busy(20); // emission takes a while, so the cancel lands inside it
-                if (p.id() % 2 == 0) {
-                    try {
-                        p.accept();
-                        accepted.incrementAndGet();
-                    } catch (IllegalStateException lostTheRace) {
-                        // the cancel resolved it first
+                inOnNext.incrementAndGet();
+                try {
+                    if (cancelled.get()) {
+                        afterCancel.incrementAndGet();
                     }
+                    busy(20); // emission takes a while, so the cancel lands inside it
+                    if (p.id() % 2 == 0) {
+                        try {
+                            p.accept();
+                            accepted.incrementAndGet();
+                        } catch (IllegalStateException lostTheRace) {
+                            // the cancel resolved it first
+                        }
+                    }
+                } finally {
+                    inOnNext.decrementAndGet();
                 }
             });
             int wait = random.nextInt(1000);
@@ -127,6 +133,8 @@ class PacketReceiverRaceTest {
             busy(wait);
             running.dispose();
             cancelled.set(true); // from here on no onNext may start (one already past its check may)
+            // That one may still be between its accept() and counting it: let it finish.
+            Await.until(() -> inOnNext.get() == 0, () -> "an onNext still running after cancel");
 
             QueueCounters c = receiver.counters().get(0);
             String where = "round " + round + ": " + c;
