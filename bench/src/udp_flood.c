@@ -22,6 +22,12 @@
  * buffer holds). When the sink keeps up, the window never closes and only the first loop paces.
  * When the sink says it has stopped, the sender stops too.
  *
+ * With -B BURST -I INTERVAL_US it sends in bursts instead, as traffic from a network arrives:
+ * BURST datagrams as fast as the kernel takes them, then a sleep until the next burst is due
+ * (burst k starts at start + k * INTERVAL_US), until COUNT are sent. bench/run --bursts uses it
+ * with an INPUT-hook rule, where a queued packet no longer holds the sender's send buffer, so
+ * nothing paces the sender: what the queue cannot hold is lost, as from a real network.
+ *
  * Every wait is bounded: SO_SNDTIMEO makes a blocked send return, and the whole run stops at
  * the -t deadline. Output (stdout, one line, key=value):
  *   sent=N errors=E stalls=S window_waits=W start_ns=T0 end_ns=T1 cpu_us=C
@@ -56,7 +62,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s -p PORT -n COUNT [-d DST] [-l LEN] [-s SRC]... [-b BATCH] [-w SNDBUF] [-t SECONDS]\n"
-            "          [-P FILE [-W WINDOW]]\n"
+            "          [-P FILE [-W WINDOW]] [-B BURST -I INTERVAL_US]\n"
             "  -d DST     destination IPv4 address (default 127.0.0.1)\n"
             "  -p PORT    destination UDP port\n"
             "  -n COUNT   datagrams to send\n"
@@ -66,7 +72,9 @@ static void usage(const char *argv0)
             "  -w SNDBUF  SO_SNDBUF bytes (default: the system's, 212992 here)\n"
             "  -t SECONDS give up after this long (default 120)\n"
             "  -P FILE    the sink's progress file (udp_sink -P): keep at most WINDOW unread datagrams\n"
-            "  -W WINDOW  datagrams sent and not yet read by the sink (default 4096)\n",
+            "  -W WINDOW  datagrams sent and not yet read by the sink (default 4096)\n"
+            "  -B BURST   send in bursts of BURST datagrams ...\n"
+            "  -I INTERVAL_US  ... one burst every INTERVAL_US microseconds\n",
             argv0, MAX_BATCH);
     exit(2);
 }
@@ -77,9 +85,10 @@ int main(int argc, char **argv)
     const char *sources[MAX_SOURCES];
     int nsources = 0;
     long port = -1, count = -1, len = 64, batch = 32, sndbuf = 0, timeout = 120, window = 4096;
+    long burst = 0, interval_us = 0;
     const char *progress_path = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "d:p:n:l:s:b:w:t:P:W:")) != -1) {
+    while ((opt = getopt(argc, argv, "d:p:n:l:s:b:w:t:P:W:B:I:")) != -1) {
         switch (opt) {
         case 'd': dst = optarg; break;
         case 'p': port = parse_long(optarg, "port", 1, 65535); break;
@@ -97,10 +106,12 @@ int main(int argc, char **argv)
         case 't': timeout = parse_long(optarg, "timeout", 1, 86400); break;
         case 'P': progress_path = optarg; break;
         case 'W': window = parse_long(optarg, "window", 1, 1L << 30); break;
+        case 'B': burst = parse_long(optarg, "burst", 1, 1000000000L); break;
+        case 'I': interval_us = parse_long(optarg, "interval", 1, 60000000L); break;
         default: usage(argv[0]);
         }
     }
-    if (port < 0 || count < 0 || optind != argc)
+    if (port < 0 || count < 0 || optind != argc || (burst > 0) != (interval_us > 0))
         usage(argv[0]);
     if (batch > window)
         batch = window;
@@ -155,13 +166,29 @@ int main(int argc, char **argv)
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
 
-    long sent = 0, errors = 0, stalls = 0, window_waits = 0;
+    long sent = 0, errors = 0, stalls = 0, window_waits = 0, bursts = 0;
     int last_errno = 0;
     uint64_t start = now_ns();
     uint64_t deadline = start + (uint64_t)timeout * 1000000000ull;
     int which = 0;
+    /* In burst mode: where the current burst ends (it is sent whole before the next sleep). */
+    long burst_end = burst > 0 ? (burst < count ? burst : count) : count;
     while (sent < count) {
-        unsigned int n = (unsigned int)(count - sent < batch ? count - sent : batch);
+        if (burst > 0 && sent >= burst_end) {
+            /* The burst is out: sleep until the next one is due (absolute, so bursts do not drift). */
+            bursts++;
+            uint64_t due = start + (uint64_t)bursts * (uint64_t)interval_us * 1000ull;
+            struct timespec ts = {.tv_sec = (time_t)(due / 1000000000ull), .tv_nsec = (long)(due % 1000000000ull)};
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+            }
+            burst_end = sent + burst < count ? sent + burst : count;
+            if (now_ns() > deadline) {
+                fprintf(stderr, "udp_flood: deadline of %ld s reached after %ld datagrams\n", timeout, sent);
+                break;
+            }
+        }
+        long left = burst_end - sent;
+        unsigned int n = (unsigned int)(left < batch ? left : batch);
         if (progress != NULL) {
             if (atomic_load(&progress->sink_done)) {
                 fprintf(stderr, "udp_flood: the sink stopped reading after %u datagrams; stopping at %ld\n",
@@ -206,8 +233,8 @@ int main(int argc, char **argv)
         }
     }
     uint64_t end = now_ns();
-    printf("sent=%ld errors=%ld stalls=%ld window_waits=%ld start_ns=%llu end_ns=%llu cpu_us=%llu\n", sent - errors,
-           errors, stalls, window_waits, (unsigned long long)start, (unsigned long long)end, cpu_us());
+    printf("sent=%ld errors=%ld stalls=%ld window_waits=%ld bursts=%ld start_ns=%llu end_ns=%llu cpu_us=%llu\n",
+           sent - errors, errors, stalls, window_waits, burst > 0 ? bursts + 1 : 0, (unsigned long long)start, (unsigned long long)end, cpu_us());
     if (errors > 0)
         fprintf(stderr, "udp_flood: %ld send errors, last: %s\n", errors, strerror(last_errno));
     for (int i = 0; i < nsock; i++)

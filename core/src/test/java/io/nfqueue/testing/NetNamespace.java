@@ -10,6 +10,7 @@ import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -159,6 +160,34 @@ public final class NetNamespace implements AutoCloseable, AfterEachCallback {
             ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
             ch.bind(new InetSocketAddress(address, port));
             return ch;
+        });
+    }
+
+    /**
+     * UDP datagrams this namespace dropped because a receiving socket's buffer was full
+     * ({@code Udp: RcvbufErrors} of {@code /proc/net/snmp}, read from inside the namespace): what a
+     * sink that was read too late lost, as opposed to what the queue lost.
+     */
+    public long udpReceiveBufferErrors() {
+        return call(() -> {
+            List<String> lines = Files.readAllLines(Paths.get("/proc/thread-self/net/snmp"));
+            String[] names = null;
+            for (String line : lines) {
+                if (!line.startsWith("Udp: ")) {
+                    continue;
+                }
+                String[] fields = line.substring(5).trim().split("\\s+");
+                if (names == null) {
+                    names = fields;
+                    continue;
+                }
+                for (int i = 0; i < names.length; i++) {
+                    if (names[i].equals("RcvbufErrors")) {
+                        return Long.parseLong(fields[i]);
+                    }
+                }
+            }
+            throw new IllegalStateException("no Udp RcvbufErrors in /proc/net/snmp");
         });
     }
 

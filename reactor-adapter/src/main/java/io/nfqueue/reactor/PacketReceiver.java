@@ -18,7 +18,8 @@ import java.util.function.Function;
 /**
  * Packets of one NFQUEUE (or a range of them) as a backpressure-aware {@link Flux}, whose demand
  * reaches the kernel: the socket is read only while there is demand, and the kernel queue's
- * max-length follows outstanding demand plus unresolved packets.
+ * max-length follows what the subscriber drains over time (unresolved packets plus the packets it
+ * takes within a queue delay budget at its measured rate; see {@link ReceiverOptions}).
  *
  * <pre>{@code
  * PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(1));
@@ -44,9 +45,11 @@ public final class PacketReceiver {
     /** One owner per queue number: receive() and each rail of receiveParallel() claim theirs. */
     private final AtomicBoolean[] owned;
     private volatile io.nfqueue.ResolutionListener listener;
-    /** The queues of the current (or, once it ended, the last) subscription, by queue number. */
+    /** The queues of the current subscriptions, by queue number. */
     private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> live =
             new java.util.concurrent.ConcurrentSkipListMap<>();
+    /** The current subscriptions (one, or one per rail of receiveParallel()). */
+    private final java.util.Set<ReceiverSubscription> subscriptions = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
      * Final counters of queues whose subscription ended. A snapshot, not the queue: a closed
      * queue would keep its buffers, and through its listener the subscriber (§3.13), alive.
@@ -166,13 +169,39 @@ public final class PacketReceiver {
         return new ArrayList<>(live.values());
     }
 
-    private void bound(List<BoundQueue> queues) {
-        for (BoundQueue q : queues) {
+    /**
+     * Each queue's backpressure now (kernel max-length, headroom, drain rate, unresolved packets,
+     * outstanding demand, max-length changes), in queue order; empty when no subscription is active.
+     */
+    public List<QueueBackpressure> backpressure() {
+        List<QueueBackpressure> all = new ArrayList<>();
+        for (ReceiverSubscription s : subscriptions) {
+            long demand = s.outstanding();
+            for (ReceiverSubscription.ControlState c : s.controlStates()) {
+                all.add(new QueueBackpressure(c.queue().queueNumber(), c.maxLength(), c.headroom(),
+                        Double.isNaN(c.drainRate()) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(c.drainRate()),
+                        c.queue().unresolvedCount(), demand, c.maxLengthChanges()));
+            }
+        }
+        all.sort(java.util.Comparator.comparingInt(QueueBackpressure::queueNumber));
+        return all;
+    }
+
+    private void bound(ReceiverSubscription s) {
+        subscriptions.add(s);
+        for (BoundQueue q : s.queues()) {
             live.put(q.queueNumber(), q);
         }
     }
 
     /** A subscription over queues first..last ended: keep their final counters, free the queues. */
+    private void ended(ReceiverSubscription s, int first, int last) {
+        if (s != null) {
+            subscriptions.remove(s);
+        }
+        ended(first, last);
+    }
+
     private void ended(int first, int last) {
         for (int q = first; q <= last; q++) {
             BoundQueue b = live.get(q);
@@ -228,8 +257,11 @@ public final class PacketReceiver {
                         + "a queue has one owner: cancel the first subscription or share it (Flux.share())"));
                 return;
             }
-            ReceiverSubscription.subscribe(actual, options, owner.binder, owner::bound, () -> owner.ended(first, last),
-                    owner.listener);
+            ReceiverSubscription[] self = new ReceiverSubscription[1];
+            ReceiverSubscription.subscribe(actual, options, owner.binder, options.threadFactory(), s -> {
+                self[0] = s;
+                owner.bound(s);
+            }, () -> owner.ended(self[0], first, last), owner.listener);
         }
     }
 }

@@ -27,7 +27,10 @@ import java.util.function.ToDoubleFunction;
  * }</pre>
  *
  * <p>Per queue (tag {@code queue}): {@code nfqueue.packets.received}, {@code nfqueue.packets.inflight},
- * {@code nfqueue.queue.maxlength} (the kernel max-length now), {@code nfqueue.kernel.dropped}
+ * {@code nfqueue.queue.maxlength} (the kernel max-length now), {@code nfqueue.queue.headroom} (the
+ * unread packets the subscriber's drain rate earns), {@code nfqueue.drain.rate} (packets per second
+ * the subscriber takes while it has work; NaN until measured), {@code nfqueue.maxlength.changes}
+ * (config messages that moved the max-length), {@code nfqueue.kernel.dropped}
  * (tag {@code reason}: {@code queue_full}, {@code socket_full}; read from
  * {@code /proc/net/netfilter/nfnetlink_queue} at each scrape). For all queues:
  * {@code nfqueue.verdicts} (tags {@code kind}, {@code cause}: {@code program} or a
@@ -60,6 +63,12 @@ public final class ReceiverMetrics {
             Gauge.builder("nfqueue.packets.inflight", this, m -> m.counter(queue, c -> c.unresolved()))
                     .tags(tags).register(registry);
             Gauge.builder("nfqueue.queue.maxlength", this, m -> m.maxLength(queue)).tags(tags).register(registry);
+            Gauge.builder("nfqueue.queue.headroom", this, m -> m.backpressure(queue, b -> b.headroom(), 0))
+                    .tags(tags).register(registry);
+            Gauge.builder("nfqueue.drain.rate", this, m -> m.backpressure(queue, b -> b.drainRate().orElse(Double.NaN), Double.NaN))
+                    .tags(tags).baseUnit("packets/s").register(registry);
+            FunctionCounter.builder("nfqueue.maxlength.changes", this,
+                    m -> m.backpressure(queue, b -> b.maxLengthChanges(), 0)).tags(tags).register(registry);
             FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::queueDropped))
                     .tags(tags.and("reason", "queue_full")).register(registry);
             FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::userDropped))
@@ -94,6 +103,16 @@ public final class ReceiverMetrics {
     private double maxLength(int number) {
         BoundQueue q = queue(number);
         return q == null || q.isClosed() ? 0 : q.maxLength();
+    }
+
+    /** A figure of queue {@code number}'s backpressure, or {@code none} while it is not bound. */
+    private double backpressure(int number, ToDoubleFunction<QueueBackpressure> f, double none) {
+        for (QueueBackpressure b : receiver.backpressure()) {
+            if (b.queueNumber() == number) {
+                return f.applyAsDouble(b);
+            }
+        }
+        return none;
     }
 
     private double stat(int number, ToDoubleFunction<QueueStats> f) {

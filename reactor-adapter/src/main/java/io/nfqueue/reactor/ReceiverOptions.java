@@ -7,47 +7,82 @@ import reactor.core.scheduler.Scheduler;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * How a {@link PacketReceiver} binds and how it carries demand into the kernel: immutable, each
- * wither validates eagerly and returns a new instance.
+ * How a {@link PacketReceiver} binds and how it carries backpressure into the kernel: immutable,
+ * each wither validates eagerly and returns a new instance.
  *
  * <pre>{@code
  * ReceiverOptions options = ReceiverOptions.queue(1)
- *         .maxInFlight(256)                       // stop reading at 256 unresolved packets
- *         .maxLengthBounds(16, 4096)              // kernel max-length follows demand inside these
+ *         .maxInFlight(256)                          // stop reading at 256 unresolved packets
+ *         .maxQueueDelay(Duration.ofMillis(20))      // headroom: what the subscriber drains in 20 ms
+ *         .maxLengthBounds(64, 8192)                 // ... at least 64 packets, the queue at most 8192
  *         .overflow(OverflowPolicy.FAIL_OPEN)
- *         .verdictTimeout(Duration.ofSeconds(2))  // a packet forgotten downstream is not held forever
  *         .queueOptions(q -> q.copyRange(512));
  * }</pre>
  *
- * <p>Defaults: one queue, max-length between 1 and 1024 with a hysteresis of 8 packets, at most
- * 1024 packets in flight, overflow DROP, default verdict DROP, no verdict timeout, packets
- * emitted on the receive thread.
+ * <h2>Backpressure</h2>
+ * Reading follows demand: the socket is read only while the subscriber has unclaimed demand and
+ * fewer than {@link #maxInFlight} packets wait for their verdict, so nothing is prefetched into
+ * the JVM and the kernel queue is the only buffer. How long that buffer may be follows what the
+ * subscriber <em>drains over time</em>, not one {@code request(n)}: the kernel max-length is
+ * {@code unresolved + headroom}, where the headroom is the number of packets the subscriber takes
+ * within {@link #maxQueueDelay} at its measured rate (its speed while it has work, not the arrival
+ * rate), at least the floor of {@link #maxLengthBounds}, and the whole at most its ceiling.
+ * Operators request in small batches ({@code concatMap} one at a time, {@code flatMap} its
+ * concurrency, {@code limitRate(n)} n); a burst that such a pipeline drains in microseconds still
+ * fits, while a subscriber that stops requesting, or blocks in {@code onNext}, sees its rate decay
+ * and the kernel hold at most {@code unresolved + floor} packets, beyond which the
+ * {@link #overflow} policy applies, counted by the kernel. Before the rate is known (the first
+ * few milliseconds of work) the headroom is the ceiling.
+ *
+ * <p>Defaults: one queue; at most 1024 packets in flight; a queue delay budget of 50 ms; a
+ * headroom of at least 128 packets and a kernel max-length of at most 4096, moved with a
+ * hysteresis of 8 packets (or 1/8 of the length); overflow DROP; default verdict DROP; no verdict
+ * timeout; packets emitted on the receive thread. docs/guide.md says why these values.
  */
 public final class ReceiverOptions {
+    /** Default least headroom, in packets: a burst this size always fits, whatever the rate. */
+    public static final int DEFAULT_MAX_LENGTH_FLOOR = 128;
+    /** Default most packets the kernel holds for one queue. */
+    public static final int DEFAULT_MAX_LENGTH_CEILING = 4096;
+    /** Default queue delay budget. */
+    public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ofMillis(50);
+
+    /** Daemon threads: a receiver never keeps the JVM alive by itself. */
+    private static final ThreadFactory DAEMON_THREADS = task -> {
+        Thread t = new Thread(task);
+        t.setDaemon(true);
+        return t;
+    };
+
     private final QueueOptions base;
     private final int firstQueue;
     private final int lastQueue;
     private final int maxInFlight;
-    private final int minMaxLength;
-    private final int maxMaxLength;
+    private final int maxLengthFloor;
+    private final int maxLengthCeiling;
     private final int hysteresis;
+    private final Duration maxQueueDelay;
     private final OverflowPolicy overflow;
     private final Scheduler handoffScheduler;
+    private final ThreadFactory threadFactory;
 
-    private ReceiverOptions(QueueOptions base, int firstQueue, int lastQueue, int maxInFlight, int minMaxLength,
-                            int maxMaxLength, int hysteresis, OverflowPolicy overflow, Scheduler handoffScheduler) {
-        this.base = base;
-        this.firstQueue = firstQueue;
-        this.lastQueue = lastQueue;
-        this.maxInFlight = maxInFlight;
-        this.minMaxLength = minMaxLength;
-        this.maxMaxLength = maxMaxLength;
-        this.hysteresis = hysteresis;
-        this.overflow = overflow;
-        this.handoffScheduler = handoffScheduler;
+    private ReceiverOptions(Fields f) {
+        this.base = f.base;
+        this.firstQueue = f.firstQueue;
+        this.lastQueue = f.lastQueue;
+        this.maxInFlight = f.maxInFlight;
+        this.maxLengthFloor = f.maxLengthFloor;
+        this.maxLengthCeiling = f.maxLengthCeiling;
+        this.hysteresis = f.hysteresis;
+        this.maxQueueDelay = f.maxQueueDelay;
+        this.overflow = f.overflow;
+        this.handoffScheduler = f.handoffScheduler;
+        this.threadFactory = f.threadFactory;
     }
 
     /** One queue, 0..65535. */
@@ -69,7 +104,57 @@ public final class ReceiverOptions {
             throw new IllegalArgumentException("queue range " + first + ".." + last
                     + " has more than 64 queues (one thread each)");
         }
-        return new ReceiverOptions(base, first, last, 1024, 1, 1024, 8, OverflowPolicy.DROP, null);
+        Fields f = new Fields();
+        f.base = base;
+        f.firstQueue = first;
+        f.lastQueue = last;
+        f.maxInFlight = 1024;
+        f.maxLengthFloor = DEFAULT_MAX_LENGTH_FLOOR;
+        f.maxLengthCeiling = DEFAULT_MAX_LENGTH_CEILING;
+        f.hysteresis = 8;
+        f.maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
+        f.overflow = OverflowPolicy.DROP;
+        f.threadFactory = DAEMON_THREADS;
+        return new ReceiverOptions(f);
+    }
+
+    /** A copy with {@code change} applied: each wither names only the field it sets. */
+    private ReceiverOptions with(Consumer<Fields> change) {
+        Fields f = new Fields(this);
+        change.accept(f);
+        return new ReceiverOptions(f);
+    }
+
+    /** The fields of one instance, mutable, for {@link #with}. */
+    private static final class Fields {
+        QueueOptions base;
+        int firstQueue;
+        int lastQueue;
+        int maxInFlight;
+        int maxLengthFloor;
+        int maxLengthCeiling;
+        int hysteresis;
+        Duration maxQueueDelay;
+        OverflowPolicy overflow;
+        Scheduler handoffScheduler;
+        ThreadFactory threadFactory;
+
+        Fields() {
+        }
+
+        Fields(ReceiverOptions o) {
+            base = o.base;
+            firstQueue = o.firstQueue;
+            lastQueue = o.lastQueue;
+            maxInFlight = o.maxInFlight;
+            maxLengthFloor = o.maxLengthFloor;
+            maxLengthCeiling = o.maxLengthCeiling;
+            hysteresis = o.hysteresis;
+            maxQueueDelay = o.maxQueueDelay;
+            overflow = o.overflow;
+            handoffScheduler = o.handoffScheduler;
+            threadFactory = o.threadFactory;
+        }
     }
 
     /** Reading stops while this many packets (per queue) wait for their verdict, 1..1048576. */
@@ -77,37 +162,53 @@ public final class ReceiverOptions {
         if (packets < 1 || packets > QueueOptions.MAX_MAX_LENGTH) {
             throw new IllegalArgumentException("maxInFlight must be 1.." + QueueOptions.MAX_MAX_LENGTH + ": " + packets);
         }
-        return new ReceiverOptions(base, firstQueue, lastQueue, packets, minMaxLength, maxMaxLength, hysteresis,
-                overflow, handoffScheduler);
+        return with(f -> f.maxInFlight = packets);
     }
 
     /**
-     * The bounds of the kernel max-length, which follows demand + unresolved packets between
-     * them. Unbounded demand ({@code Long.MAX_VALUE}) means {@code max}. The receive buffer is
-     * sized for {@code max} packets of the copy range.
+     * The bounds of the kernel max-length control. {@code floor}: the least headroom of unread
+     * packets the kernel keeps room for beyond the unresolved ones, whatever the measured rate (a
+     * burst this size always fits; a subscriber that stopped still gets this much queued).
+     * {@code ceiling}: the most packets the kernel holds for the queue, resolved or not. The
+     * receive buffer is sized for {@code ceiling} packets of the copy range.
      */
-    public ReceiverOptions maxLengthBounds(int min, int max) {
-        if (min < 1 || max > QueueOptions.MAX_MAX_LENGTH || min > max) {
-            throw new IllegalArgumentException("max-length bounds must satisfy 1 <= min <= max <= "
-                    + QueueOptions.MAX_MAX_LENGTH + ": " + min + ".." + max);
+    public ReceiverOptions maxLengthBounds(int floor, int ceiling) {
+        if (floor < 1 || ceiling > QueueOptions.MAX_MAX_LENGTH || floor > ceiling) {
+            throw new IllegalArgumentException("max-length bounds must satisfy 1 <= floor <= ceiling <= "
+                    + QueueOptions.MAX_MAX_LENGTH + ": " + floor + ".." + ceiling);
         }
-        return new ReceiverOptions(base, firstQueue, lastQueue, maxInFlight, min, max, hysteresis, overflow,
-                handoffScheduler);
+        return with(f -> {
+            f.maxLengthFloor = floor;
+            f.maxLengthCeiling = ceiling;
+        });
     }
 
-    /** How far (in packets) the kernel max-length may lag its target before a config message is sent, 1..65536. */
+    /**
+     * How long a packet may wait in the kernel queue behind the others, at the subscriber's
+     * measured rate: the headroom is this much of the subscriber's work. 1 ms..60 s.
+     */
+    public ReceiverOptions maxQueueDelay(Duration budget) {
+        Objects.requireNonNull(budget, "maxQueueDelay");
+        if (budget.compareTo(Duration.ofMillis(1)) < 0 || budget.compareTo(Duration.ofSeconds(60)) > 0) {
+            throw new IllegalArgumentException("maxQueueDelay must be 1 ms..60 s: " + budget);
+        }
+        return with(f -> f.maxQueueDelay = budget);
+    }
+
+    /**
+     * The least change (in packets) of the kernel max-length worth a config message, 1..65536; a
+     * shrink waits for the larger of this and 1/8 of the length.
+     */
     public ReceiverOptions maxLengthHysteresis(int packets) {
         if (packets < 1 || packets > 65536) {
             throw new IllegalArgumentException("hysteresis must be 1..65536: " + packets);
         }
-        return new ReceiverOptions(base, firstQueue, lastQueue, maxInFlight, minMaxLength, maxMaxLength, packets,
-                overflow, handoffScheduler);
+        return with(f -> f.hysteresis = packets);
     }
 
     public ReceiverOptions overflow(OverflowPolicy policy) {
         Objects.requireNonNull(policy, "overflow");
-        return new ReceiverOptions(base, firstQueue, lastQueue, maxInFlight, minMaxLength, maxMaxLength, hysteresis,
-                policy, handoffScheduler);
+        return with(f -> f.overflow = policy);
     }
 
     /** The verdict for packets left unresolved (cancel, error, discard, timeout, close). */
@@ -126,8 +227,7 @@ public final class ReceiverOptions {
      */
     public ReceiverOptions queueOptions(UnaryOperator<QueueOptions> change) {
         QueueOptions changed = Objects.requireNonNull(change.apply(base), "queueOptions result");
-        return new ReceiverOptions(changed, firstQueue, lastQueue, maxInFlight, minMaxLength, maxMaxLength, hysteresis,
-                overflow, handoffScheduler);
+        return with(f -> f.base = changed);
     }
 
     /**
@@ -137,13 +237,23 @@ public final class ReceiverOptions {
      * back every 64 batches, so its scheduler's other tasks get a turn) until the socket is empty, demand runs out or
      * {@code maxInFlight} is reached, then hands back: one hand-over per burst, never one per
      * packet. A subscriber that blocks stalls the reading, which is backpressure as without a
-     * hand-off, but not the receive thread, which keeps the verdict timeout and the kernel
-     * max-length going. Demand is claimed before reading, so this adds no prefetch.
+     * hand-off. Demand is claimed before reading, so this adds no prefetch.
      */
     public ReceiverOptions handoff(Scheduler scheduler) {
         Objects.requireNonNull(scheduler, "scheduler");
-        return new ReceiverOptions(base, firstQueue, lastQueue, maxInFlight, minMaxLength, maxMaxLength, hysteresis,
-                overflow, scheduler);
+        return with(f -> f.handoffScheduler = scheduler);
+    }
+
+    /**
+     * Where the receiver's threads come from: one receive thread per queue and one watchdog per
+     * subscription, made when a subscription starts and ended with it. The factory decides what a
+     * thread is (daemon or not, priority, class loader, uncaught-exception handler, a virtual
+     * thread); the receiver names each thread after its job ({@code nfqueue-<num>-rx},
+     * {@code nfqueue-<num>-watchdog}) and starts it. Default: daemon platform threads.
+     */
+    public ReceiverOptions threadFactory(ThreadFactory factory) {
+        Objects.requireNonNull(factory, "threadFactory");
+        return with(f -> f.threadFactory = factory);
     }
 
     /** These options for queue {@code number} of the range alone (one rail of a parallel receive). */
@@ -151,8 +261,10 @@ public final class ReceiverOptions {
         if (number < firstQueue || number > lastQueue) {
             throw new IllegalArgumentException("queue " + number + " is outside " + firstQueue + ".." + lastQueue);
         }
-        return new ReceiverOptions(base, number, number, maxInFlight, minMaxLength, maxMaxLength, hysteresis, overflow,
-                handoffScheduler);
+        return with(f -> {
+            f.firstQueue = number;
+            f.lastQueue = number;
+        });
     }
 
     public int firstQueue() {
@@ -171,16 +283,22 @@ public final class ReceiverOptions {
         return maxInFlight;
     }
 
-    public int minMaxLength() {
-        return minMaxLength;
+    /** The least headroom, in packets (see {@link #maxLengthBounds}). */
+    public int maxLengthFloor() {
+        return maxLengthFloor;
     }
 
-    public int maxMaxLength() {
-        return maxMaxLength;
+    /** The most packets the kernel holds for one queue (see {@link #maxLengthBounds}). */
+    public int maxLengthCeiling() {
+        return maxLengthCeiling;
     }
 
     public int maxLengthHysteresis() {
         return hysteresis;
+    }
+
+    public Duration maxQueueDelay() {
+        return maxQueueDelay;
     }
 
     public OverflowPolicy overflow() {
@@ -189,6 +307,10 @@ public final class ReceiverOptions {
 
     public Optional<Scheduler> handoffScheduler() {
         return Optional.ofNullable(handoffScheduler);
+    }
+
+    public ThreadFactory threadFactory() {
+        return threadFactory;
     }
 
     public Verdict defaultVerdict() {
@@ -200,20 +322,21 @@ public final class ReceiverOptions {
     }
 
     /**
-     * The options queue {@code number} is bound with: max-length starts at the lower bound (no
-     * demand yet), the receive buffer is sized for the upper bound.
+     * The options queue {@code number} is bound with: max-length at the ceiling (no rate is known
+     * yet: start generous), the receive buffer sized for the ceiling.
      */
     public QueueOptions queueOptionsFor(int number) {
-        QueueOptions q = base.queueNumber(number).failOpen(overflow == OverflowPolicy.FAIL_OPEN);
-        int buffer = q.socketBufferSize() != 0 ? q.socketBufferSize()
-                : q.maxLength(maxMaxLength).effectiveSocketBufferSize();
-        return q.socketBufferSize(buffer).maxLength(minMaxLength);
+        QueueOptions q = base.queueNumber(number).failOpen(overflow == OverflowPolicy.FAIL_OPEN)
+                .maxLength(maxLengthCeiling);
+        int buffer = q.socketBufferSize() != 0 ? q.socketBufferSize() : q.effectiveSocketBufferSize();
+        return q.socketBufferSize(buffer);
     }
 
     @Override
     public String toString() {
         return "ReceiverOptions{queues=" + firstQueue + ".." + lastQueue + ", maxInFlight=" + maxInFlight
-                + ", maxLength=" + minMaxLength + ".." + maxMaxLength + ", hysteresis=" + hysteresis + ", overflow="
-                + overflow + ", handoff=" + handoffScheduler + ", queue=" + base + '}';
+                + ", maxLength=" + maxLengthFloor + ".." + maxLengthCeiling + ", maxQueueDelay=" + maxQueueDelay
+                + ", hysteresis=" + hysteresis + ", overflow=" + overflow + ", handoff=" + handoffScheduler
+                + ", queue=" + base + '}';
     }
 }

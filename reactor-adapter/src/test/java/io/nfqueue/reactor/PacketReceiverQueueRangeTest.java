@@ -68,7 +68,10 @@ class PacketReceiverQueueRangeTest {
         assertEquals(LAST - FIRST + 1, fakes.bindings(), "one binding per queue");
         for (int q = FIRST; q <= LAST; q++) {
             assertEquals(ascending(q * 1000 + 1, PER_QUEUE), idsByQueue.get(q), "order within queue " + q);
-            assertEquals(Set.of("nfqueue-" + q + "-rx"), threadsByQueue.get(q), "queue " + q + " has its own thread");
+            // Each queue is read by its own thread; a thread that finds another emitting leaves its
+            // packets for it (no lock across onNext), so a packet may reach onNext on any of them.
+            assertTrue(threadsByQueue.get(q).stream().allMatch(t -> t.matches("nfqueue-2[0-2]-rx")),
+                    "queue " + q + " emitted on the range's receive threads: " + threadsByQueue.get(q));
         }
         assertEquals(LAST - FIRST + 1, receiver.counters().size());
         assertEquals("", fakes.exactlyOnceProblems());

@@ -1,7 +1,6 @@
 package io.nfqueue.samples;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.QueueAlreadyBoundException;
@@ -22,11 +21,11 @@ import java.util.TreeMap;
  * The stats command's default mode: binds the queue through a Reactor {@link PacketReceiver},
  * accepts every packet (a pass-through, default verdict accept) and lets the kernel accept what
  * does not fit in the queue uninspected ({@link OverflowPolicy#FAIL_OPEN}): watching a queue must
- * never cut its traffic, even when the small demand window keeps the kernel queue short. It
- * reports both sides of the queue: the kernel's line ({@link QueueStats}) and the library's counters
- * ({@link QueueCounters}, and {@link ReceiverMetrics} read from a Micrometer registry, as a
- * monitoring system would: verdicts by kind, the kernel max-length now), plus the demand the
- * subscriber holds out ({@link DemandWindowSubscriber}).
+ * never cut its traffic. It reports both sides of the queue: the kernel's line ({@link QueueStats})
+ * and the library's counters ({@link QueueCounters}, and {@link ReceiverMetrics} read from a
+ * Micrometer registry, as a monitoring system would: verdicts by kind), plus the backpressure
+ * ({@link PacketReceiver#backpressure()}: the kernel max-length, the headroom the subscriber's
+ * drain rate earns, the demand it holds out in windows of {@link DemandWindowSubscriber}).
  */
 final class PassthroughStats implements AutoCloseable {
     private final int queue;
@@ -86,8 +85,19 @@ final class PassthroughStats implements AutoCloseable {
                 + " ENOBUFS, " + c.kernelErrors() + " kernel errors, " + c.sendFailures() + " failed sends";
         return List.of("  kernel   " + kernel,
                 "  library  " + library,
-                "  demand   " + subscriber.outstanding() + " outstanding of a window of " + subscriber.window()
-                        + " (" + subscriber.requested() + " requested so far), kernel max-length " + maxLength());
+                "  flow     " + flow());
+    }
+
+    /** The backpressure line: what the kernel may hold, what the drain rate earns, the demand. */
+    private String flow() {
+        String demand = subscriber.outstanding() + " outstanding of a window of " + subscriber.window() + " ("
+                + subscriber.requested() + " requested so far)";
+        return receiver.backpressure().stream().findFirst()
+                .map(b -> "kernel max-length " + b.kernelMaxLength() + " (" + b.maxLengthChanges() + " changes), headroom "
+                        + b.headroom() + ", drain rate " + (b.drainRate().isPresent()
+                        ? String.format(java.util.Locale.ROOT, "%.0f/s", b.drainRate().getAsDouble()) : "not measured yet")
+                        + ", demand " + demand)
+                .orElse("not bound, demand " + demand);
     }
 
     /** Verdicts the program gave, by kind, from the registry's nfqueue.verdicts counters. */
@@ -112,11 +122,6 @@ final class PassthroughStats implements AutoCloseable {
             }
         }
         return b.length() == 0 ? "" : b.append(')').toString();
-    }
-
-    private String maxLength() {
-        Gauge g = registry.find("nfqueue.queue.maxlength").tag("queue", Integer.toString(queue)).gauge();
-        return g == null ? "?" : Long.toString((long) g.value());
     }
 
     /** Unbinds: packets still unresolved get the default verdict, accept. */

@@ -20,8 +20,9 @@ import java.util.concurrent.Callable;
                 + "every packet (a pass-through; what does not fit in the queue the kernel accepts uninspected, so "
                 + "watching never cuts traffic), and shows both sides: the kernel's counters (packets waiting for a "
                 + "verdict, drops because the queue or the socket buffer was full, the last packet id) and the "
-                + "library's (packets received, verdicts sent by kind, unresolved, default verdicts by cause, the "
-                + "kernel max-length and the demand that sets it).",
+                + "library's (packets received, verdicts sent by kind, unresolved, default verdicts by cause) and the "
+                + "backpressure (the kernel max-length, the headroom the subscriber's measured drain rate earns, the "
+                + "demand it holds out).",
             "With --read-only it only reads the kernel's line of /proc/net/netfilter/nfnetlink_queue, for a queue "
                 + "another program owns."},
         footerHeading = "%nThe queue is fed by a rule such as:%n",
@@ -47,9 +48,9 @@ final class StatsCli implements Callable<Integer> {
     @Option(names = "--read-only", description = "do not bind: only read the kernel's counters")
     boolean readOnly;
     @Option(names = "--demand", paramLabel = "N", defaultValue = "1024",
-            description = {"packets to ask for at a time when binding, 1..65536 (default: ${DEFAULT-VALUE}, the "
-                + "receiver's default max-length ceiling). The kernel max-length follows the demand: a small window "
-                + "keeps the kernel queue short, and what overflows it passes uninspected and is counted nowhere."})
+            description = {"packets to ask for at a time when binding, 1..65536 (default: ${DEFAULT-VALUE}). Demand "
+                + "only paces reading: the kernel max-length follows how fast the subscriber drains, so a small window "
+                + "(as operators such as concatMap or limitRate ask) still lets bursts through whole."})
     int demand;
 
     StatsCli(PrintStream out) {

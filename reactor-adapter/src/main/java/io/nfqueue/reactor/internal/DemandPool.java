@@ -11,16 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DemandPool {
     /** Demand no reader has claimed yet. */
     private final AtomicLong available = new AtomicLong();
-    /**
-     * Demand requested and not yet consumed by a delivered packet (claims do not change it), so
-     * it never dips while a reader holds a claim: the kernel max-length follows it.
-     */
-    private final AtomicLong unconsumed = new AtomicLong();
 
     /** Adds {@code n} (> 0), capping at unbounded. */
     void add(long n) {
         addCapped(available, n);
-        addCapped(unconsumed, n);
     }
 
     /** Returns the value before the addition. */
@@ -76,28 +70,8 @@ final class DemandPool {
         return giveBack(claimed - used);
     }
 
-    /**
-     * {@code n} packets were read: their units of demand are consumed. Called after they count as
-     * unresolved and before they are handed out, so demand + unresolved neither dips nor counts
-     * them twice while the batch is dispatched.
-     */
-    void consume(int n) {
-        long current;
-        do {
-            current = unconsumed.get();
-            if (current == Long.MAX_VALUE || current == 0) {
-                return;
-            }
-        } while (!unconsumed.compareAndSet(current, Math.max(0, current - n)));
-    }
-
     /** Demand nobody has claimed yet: what a reader may still take; {@code Long.MAX_VALUE} when unbounded. */
     long outstanding() {
         return available.get();
-    }
-
-    /** Demand not yet consumed, claims included; {@code Long.MAX_VALUE} when unbounded. */
-    long unconsumed() {
-        return unconsumed.get();
     }
 }

@@ -5,14 +5,16 @@ import io.nfqueue.Packet;
 import reactor.core.scheduler.Scheduler;
 
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The receive loop of one queue, on its own thread ({@code nfqueue-<num>-rx}). It reads only
  * while its subscription has unclaimed demand and the queue has fewer than maxInFlight
- * unresolved packets, and emits on its own thread; it keeps the kernel max-length following
- * demand and runs the verdict-timeout watchdog.
+ * unresolved packets, and emits on its own thread. It keeps the time it spends idle (waiting for
+ * packets with demand and room), from which the watchdog measures the subscriber's drain rate,
+ * and moves the kernel max-length as soon as its unresolved packets grow.
  *
  * <p>With a hand-off scheduler the reading moves too: this thread waits until the socket is
  * readable and then hands the reading to a scheduler worker, which reads and emits batch after
@@ -20,13 +22,12 @@ import java.util.concurrent.locks.LockSupport;
  * the threads meet once per burst, not once per batch: handing over each batch made the worker
  * and this thread wake each other every 8-10 packets and shrank the batches, because this
  * thread, idle, read as soon as a packet came (twice the receive and send calls of emitting
- * here; {@code bench/run --syscalls}, docs/performance.md). This thread stays free for the
- * watchdog and max-length while the subscriber works or blocks.
+ * here; {@code bench/run --syscalls}, docs/performance.md).
  */
 final class QueueReader implements Runnable {
     /**
-     * Longest wait before the loop looks again at timeouts and termination. Not final only so
-     * that a test can lengthen it, to show that a wait ends by a wake-up and not by its slice.
+     * Longest wait before the loop looks again at termination. Not final only so that a test can
+     * lengthen it, to show that a wait ends by a wake-up and not by its slice.
      */
     static volatile long sliceMillis = 50;
 
@@ -35,12 +36,28 @@ final class QueueReader implements Runnable {
     private final int maxInFlight;
     private final int batchSize;
     private final MaxLengthControl maxLength;
+    private final DrainRate rate;
+    private final IdleClock idle = new IdleClock();
+    /**
+     * Packets handed to the subscriber so far, counted as each goes out so that a slow
+     * {@code onNext} shows its pace within a batch. Written by the reading thread alone with a
+     * release store (no fence per packet), read by the watchdog.
+     */
+    private long delivered;
+    private static final java.lang.invoke.VarHandle DELIVERED;
+
+    static {
+        try {
+            DELIVERED = java.lang.invoke.MethodHandles.lookup().findVarHandle(QueueReader.class, "delivered", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private final Scheduler handoffScheduler;
     private final Scheduler.Worker handoff;
     private volatile Thread thread;
     private volatile boolean parked;
     private final io.nfqueue.ResolutionListener extraListener;
-    private final java.util.function.IntConsumer consume;
     /** Made once: a method reference written in the loop would be a new object per batch. */
     private final java.util.function.Consumer<Packet> emit;
     /** With a hand-off, the worker's task: reads and emits until the socket is empty. */
@@ -54,21 +71,37 @@ final class QueueReader implements Runnable {
      * ({@code Schedulers.immediate()}) from recursing.
      */
     private static final int WORKER_TURNS = 64;
+    /**
+     * Busy time the rate forgets by a factor e: about the last 100 ms of work count. A stopped
+     * subscriber's rate falls a hundredfold in about half a second of it.
+     */
+    static final long RATE_TAU_BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Wall time the rate forgets by a factor e: a stall weighs little a second or two after the
+     * subscriber resumed, however little busy time its work then adds.
+     */
+    static final long RATE_TAU_WALL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Busy time before a rate is trusted; until then the headroom is the ceiling. */
+    static final long RATE_MIN_BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
-                Scheduler handoffScheduler) {
+                Scheduler handoffScheduler, PacketEmitter emitter) {
         this.parent = parent;
         this.queue = queue;
         this.maxInFlight = maxInFlight;
         this.batchSize = queue.options().batchSize();
         this.maxLength = maxLength;
+        this.rate = new DrainRate(RATE_TAU_BUSY_NANOS, RATE_TAU_WALL_NANOS, RATE_MIN_BUSY_NANOS);
         this.handoffScheduler = handoffScheduler;
         this.handoff = handoffScheduler == null ? null : handoffScheduler.createWorker();
         // A verdict that frees capacity wakes a reader parked at its in-flight limit.
         queue.onResolution(this::onResolution);
         this.extraListener = parent.resolutionListener();
-        this.consume = parent::consumeDemand;
-        this.emit = parent::emit;
+        int index = emitter.register(queue);
+        this.emit = p -> {
+            DELIVERED.setRelease(this, delivered + 1);
+            emitter.emit(index, p);
+        };
         this.readOnWorker = handoff == null ? null : this::readOnWorker;
     }
 
@@ -76,24 +109,31 @@ final class QueueReader implements Runnable {
         return queue;
     }
 
-    void start() {
-        Thread t = new Thread(this, "nfqueue-" + queue.queueNumber() + "-rx");
-        t.setDaemon(true);
+    void start(ThreadFactory threads) {
+        Thread t = threads.newThread(this);
+        t.setName("nfqueue-" + queue.queueNumber() + "-rx");
         thread = t;
         t.start();
     }
 
+    /** The watchdog's turn: measure the drain rate, follow it with the max-length, expire, retry. */
+    void tick(long now) {
+        rate.sample(now, (long) DELIVERED.getAcquire(this), idle.idleNanos(now));
+        adjustMaxLength();
+        queue.expireOverdue();
+        queue.flush(); // verdicts whose send failed are tried again
+    }
+
     /**
-     * Moves the kernel max-length toward outstanding demand + unresolved packets. Called by the
-     * loop and by request(), so new demand reaches the kernel before request() returns, not when
-     * this thread next gets a core.
+     * Moves the kernel max-length toward unresolved + headroom. Called by this loop after each
+     * batch (unresolved packets just grew) and by the watchdog (the rate changed).
      */
-    void followDemand() {
+    void adjustMaxLength() {
         RuntimeException refused = null;
-        // Decide and apply under one lock: the requesting thread and this one both get here, and
-        // an older length must never reach the kernel after a newer one.
+        // Decide and apply under one lock: this thread and the watchdog both get here, and an
+        // older length must never reach the kernel after a newer one.
         synchronized (maxLength) {
-            int next = maxLength.update(parent.unconsumedDemand(), queue.unresolvedCount());
+            int next = maxLength.update(queue.unresolvedCount(), rate.perSecond());
             if (next <= 0 || queue.isClosed()) {
                 return;
             }
@@ -106,12 +146,28 @@ final class QueueReader implements Runnable {
             }
         }
         if (refused != null) {
-            // A refused change would leave demand and the kernel apart: end the subscription
-            // (as onError, not as an exception out of request(), §3.16). Outside the lock: fail
-            // takes the emit lock, and a subscriber holding it in onNext may be calling request(),
-            // which needs this lock: holding both ways round would deadlock.
+            // A refused change would leave the control and the kernel apart: end the
+            // subscription (as onError). Outside the lock: ending it closes the queues, which
+            // must not wait for a thread that waits for this lock.
             parent.fail(refused);
         }
+    }
+
+    /** What the watchdog and the public state report. */
+    double drainRate() {
+        return rate.perSecond();
+    }
+
+    int headroom() {
+        return maxLength.headroom(rate.perSecond());
+    }
+
+    int kernelMaxLength() {
+        return maxLength.current();
+    }
+
+    long maxLengthChanges() {
+        return maxLength.changes();
     }
 
     /** Wakes the loop from a park (new demand, freed capacity) or a socket wait (termination). */
@@ -147,20 +203,21 @@ final class QueueReader implements Runnable {
             }
         } catch (Throwable t) {
             parent.fail(t);
+        } finally {
+            idle.stop();
         }
     }
 
     /**
-     * One turn of the loop: a batch read and emitted, or a wait for demand or capacity. Its own
-     * method, called once per batch, so the JIT compiles it like any hot method; a loop body left
-     * in {@link #run}, entered once, would wait for on-stack replacement.
+     * One turn of the loop: a batch read and emitted, or a wait for packets, demand or capacity.
+     * Its own method, called once per batch, so the JIT compiles it like any hot method; a loop
+     * body left in {@link #run}, entered once, would wait for on-stack replacement.
      *
      * @return false once the queue is closed
      */
     private boolean runOnce() {
-        queue.expireOverdue();
-        queue.flush(); // verdicts whose send failed are tried again
-        followDemand();
+        queue.flush();
+        adjustMaxLength();
         if (handoff != null) {
             return awaitThenHandOff();
         }
@@ -169,11 +226,21 @@ final class QueueReader implements Runnable {
             return false; // closed by the subscription's end
         }
         if (n == 0 && canRead()) {
-            queue.awaitReadable(sliceMillis);
+            awaitPackets();
         } else if (n == 0) {
             park();
         }
         return true;
+    }
+
+    /** Waits for packets with demand and room to read them: the only time this reader is idle. */
+    private boolean awaitPackets() {
+        idle.start();
+        try {
+            return queue.awaitReadable(sliceMillis);
+        } finally {
+            idle.stop();
+        }
     }
 
     /**
@@ -190,7 +257,7 @@ final class QueueReader implements Runnable {
         }
         int n;
         try {
-            n = queue.receive(emit, claimed, consume);
+            n = queue.receive(emit, claimed);
         } catch (RuntimeException | Error e) {
             parent.settleDemand(this, claimed, 0);
             throw e;
@@ -221,7 +288,7 @@ final class QueueReader implements Runnable {
         }
         if (!canRead()) {
             park();
-        } else if (queue.awaitReadable(sliceMillis) && !parent.isTerminated() && canRead()) {
+        } else if (awaitPackets() && !parent.isTerminated() && canRead()) {
             atWorker = true;
             try {
                 handoff.schedule(readOnWorker);
@@ -241,9 +308,9 @@ final class QueueReader implements Runnable {
                     break;
                 }
             }
-            // The demand this burst used moves the kernel max-length now, not at the receive
-            // thread's next turn.
-            followDemand();
+            // The packets this burst left unresolved move the kernel max-length now, not at the
+            // receive thread's next turn.
+            adjustMaxLength();
         } catch (Throwable t) {
             parent.fail(t);
         } finally {

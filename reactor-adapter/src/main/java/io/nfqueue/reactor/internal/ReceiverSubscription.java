@@ -10,24 +10,26 @@ import reactor.core.publisher.Operators;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
- * One subscription to a receiver: the queues it bound, their readers, the demand they share,
- * and the end of it all. Its queues live exactly as long as the subscription: bound in
- * {@link #bind}, closed when it is cancelled or fails. Every packet still unresolved then gets
- * the default verdict, counted under the cause.
+ * One subscription to a receiver: the queues it bound, their readers, the demand they share, the
+ * watchdog, and the end of it all. Its queues live exactly as long as the subscription: bound in
+ * {@link #subscribe}, closed when it is cancelled or fails. Every packet still unresolved then
+ * gets the default verdict, counted under the cause.
  *
- * <p>Signals to the subscriber are serialized by one lock, so readers of several queues can
- * emit without overlapping; order within each queue is kept because each queue has one reader.
+ * <p>Signals to the subscriber go through a {@link PacketEmitter}, which serializes them without
+ * a lock held across {@code onNext}; order within each queue is kept because each queue has one
+ * reader.
  */
 public final class ReceiverSubscription implements Subscription {
     private final CoreSubscriber<? super Packet> actual;
     private final List<QueueReader> readers = new ArrayList<>();
     private final DemandPool demand = new DemandPool();
-    private final ReentrantLock emitLock = new ReentrantLock();
+    private final PacketEmitter emitter;
+    private final Watchdog watchdog;
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final Runnable onTerminate;
     private final io.nfqueue.ResolutionListener listener;
@@ -37,6 +39,8 @@ public final class ReceiverSubscription implements Subscription {
         this.actual = actual;
         this.onTerminate = onTerminate;
         this.listener = listener;
+        this.emitter = new PacketEmitter(actual, this);
+        this.watchdog = new Watchdog(this, readers);
     }
 
     io.nfqueue.ResolutionListener resolutionListener() {
@@ -45,35 +49,42 @@ public final class ReceiverSubscription implements Subscription {
 
     /**
      * Binds every queue of {@code options} on the calling thread, then signals onSubscribe and
-     * starts the readers. A bind failure closes what was bound and reaches the subscriber as
-     * onError.
+     * starts the readers and the watchdog. A bind failure closes what was bound and reaches the
+     * subscriber as onError.
+     *
+     * @return the subscription, or null when binding failed (the subscriber has had onError)
      */
-    public static void subscribe(CoreSubscriber<? super Packet> actual, ReceiverOptions options,
-                                 Function<io.nfqueue.QueueOptions, BoundQueue> binder,
-                                 java.util.function.Consumer<List<BoundQueue>> onBound, Runnable onTerminate,
-                                 io.nfqueue.ResolutionListener listener) {
+    public static ReceiverSubscription subscribe(CoreSubscriber<? super Packet> actual, ReceiverOptions options,
+                                                 Function<io.nfqueue.QueueOptions, BoundQueue> binder,
+                                                 ThreadFactory threads,
+                                                 java.util.function.Consumer<ReceiverSubscription> onBound,
+                                                 Runnable onTerminate, io.nfqueue.ResolutionListener listener) {
         ReceiverSubscription s = new ReceiverSubscription(actual, onTerminate, listener);
         try {
             for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
                 io.nfqueue.QueueOptions qo = options.queueOptionsFor(q);
                 BoundQueue queue = binder.apply(qo);
-                MaxLengthControl control = new MaxLengthControl(options.minMaxLength(), options.maxMaxLength(),
-                        options.maxLengthHysteresis(), qo.maxLength());
+                MaxLengthControl control = new MaxLengthControl(options.maxLengthFloor(), options.maxLengthCeiling(),
+                        options.maxLengthHysteresis(), options.maxQueueDelay().toNanos(), qo.maxLength());
                 s.readers.add(new QueueReader(s, queue, options.maxInFlight(), control,
-                        options.handoffScheduler().orElse(null)));
+                        options.handoffScheduler().orElse(null), s.emitter));
             }
         } catch (Throwable e) {
             s.terminated.set(true);
             s.closeAll(DefaultVerdictCause.ERROR);
             onTerminate.run();
             Operators.error(actual, Operators.onOperatorError(e, actual.currentContext()));
-            return;
+            return null;
         }
-        onBound.accept(s.queues());
+        onBound.accept(s);
         actual.onSubscribe(s);
         for (QueueReader r : s.readers) {
-            r.start();
+            r.start(threads);
         }
+        String range = options.firstQueue() == options.lastQueue() ? String.valueOf(options.firstQueue())
+                : options.firstQueue() + "-" + options.lastQueue();
+        s.watchdog.start(threads, "nfqueue-" + range + "-watchdog");
+        return s;
     }
 
     @Override
@@ -82,9 +93,10 @@ public final class ReceiverSubscription implements Subscription {
             fail(new IllegalArgumentException("§3.9 violated: request must be positive, was " + n));
             return;
         }
+        // Demand gates reading only: the max-length follows the drain rate, so request() never
+        // waits for a config message.
         demand.add(n);
         for (QueueReader r : readers) {
-            r.followDemand();
             r.wake();
         }
     }
@@ -106,11 +118,6 @@ public final class ReceiverSubscription implements Subscription {
         return demand.outstanding();
     }
 
-    /** Demand not yet consumed, claims included: what the kernel max-length follows. */
-    long unconsumedDemand() {
-        return demand.unconsumed();
-    }
-
     int claimDemand(int want) {
         return demand.claim(want);
     }
@@ -127,29 +134,6 @@ public final class ReceiverSubscription implements Subscription {
         }
     }
 
-    void consumeDemand(int read) {
-        demand.consume(read);
-    }
-
-    /** Emits one packet; after termination the packet gets the default verdict instead. */
-    void emit(Packet p) {
-        emitLock.lock();
-        try {
-            if (terminated.get()) {
-                p.defaultVerdict(DefaultVerdictCause.CANCEL);
-                return;
-            }
-            actual.onNext(p);
-        } catch (Throwable t) {
-            // onNext must not throw (§2.13); if it does, the subscription is over. No subscription
-            // is passed to onOperatorError: it would cancel us first and the error would be dropped.
-            p.defaultVerdict(DefaultVerdictCause.ERROR);
-            fail(Operators.onOperatorError(null, t, p, actual.currentContext()));
-        } finally {
-            emitLock.unlock();
-        }
-    }
-
     /** Ends the subscription with an error: packets get the default verdict, then onError. */
     void fail(Throwable error) {
         if (!terminated.compareAndSet(false, true)) {
@@ -158,12 +142,8 @@ public final class ReceiverSubscription implements Subscription {
         }
         closeAll(DefaultVerdictCause.ERROR);
         onTerminate.run();
-        emitLock.lock();
-        try {
-            actual.onError(error);
-        } finally {
-            emitLock.unlock();
-        }
+        // After any onNext in progress, by the thread running it; this one never waits for it.
+        emitter.error(error);
     }
 
     private void closeAll(DefaultVerdictCause cause) {
@@ -178,6 +158,7 @@ public final class ReceiverSubscription implements Subscription {
                 r.wake();
             }
         }
+        watchdog.wake();
     }
 
     /** The queues this subscription bound, for metrics and tests. */
@@ -187,5 +168,24 @@ public final class ReceiverSubscription implements Subscription {
             qs.add(r.queue());
         }
         return qs;
+    }
+
+    /** Outstanding demand now (unclaimed), {@code Long.MAX_VALUE} when unbounded. */
+    public long outstanding() {
+        return demand.outstanding();
+    }
+
+    /** Per queue of this subscription, in queue order: the state of its max-length control. */
+    public List<ControlState> controlStates() {
+        List<ControlState> states = new ArrayList<>(readers.size());
+        for (QueueReader r : readers) {
+            states.add(new ControlState(r.queue(), r.kernelMaxLength(), r.headroom(), r.drainRate(),
+                    r.maxLengthChanges()));
+        }
+        return states;
+    }
+
+    /** A snapshot of one queue's max-length control, for the public state and the metrics. */
+    public record ControlState(BoundQueue queue, int maxLength, int headroom, double drainRate, long maxLengthChanges) {
     }
 }

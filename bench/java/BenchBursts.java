@@ -1,0 +1,82 @@
+import io.nfqueue.Packet;
+import io.nfqueue.reactor.PacketReceiver;
+import io.nfqueue.reactor.ReceiverOptions;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+
+/**
+ * The consumer of bench/run --bursts: one Reactor pipeline, written as a user would, with the
+ * receiver's default options (only the namespace is set).
+ *
+ * <pre>java -cp nfqueue-samples.jar:classes BenchBursts PIPELINE QUEUE NETNS_PATH</pre>
+ *
+ * Every pipeline accepts every packet; they differ only in the operators between the receiver
+ * and the verdict, and so in how they request: {@link #PIPELINES} lists them. Prints
+ * "BOUND queue=N" once subscribed, runs until SIGTERM (dispose from a shutdown hook), then
+ * prints the library's counters to stderr and one line "RESULT key=value ..." to stdout.
+ */
+public final class BenchBursts {
+    static final List<String> PIPELINES = List.of("plain", "publishOn", "concatMap", "flatMap16",
+            "flatMapSequential", "limitRate100", "bufferTimeout", "parallel");
+
+    static Disposable run(String pipeline, Flux<Packet> packets) {
+        switch (pipeline) {
+            case "plain":
+                return packets.subscribe(Packet::accept);
+            case "publishOn":
+                return packets.publishOn(Schedulers.parallel()).subscribe(Packet::accept);
+            case "concatMap":
+                return packets.concatMap(Mono::just).subscribe(Packet::accept);
+            case "flatMap16":
+                return packets.flatMap(Mono::just, 16).subscribe(Packet::accept);
+            case "flatMapSequential":
+                return packets.flatMapSequential(Mono::just).subscribe(Packet::accept);
+            case "limitRate100":
+                return packets.limitRate(100).subscribe(Packet::accept);
+            case "bufferTimeout":
+                return packets.bufferTimeout(64, Duration.ofMillis(10))
+                        .subscribe(list -> list.forEach(Packet::accept));
+            case "parallel":
+                return packets.parallel().runOn(Schedulers.parallel()).subscribe(Packet::accept);
+            default:
+                throw new IllegalArgumentException("unknown pipeline " + pipeline + "; one of " + PIPELINES);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3 || !PIPELINES.contains(args[0])) {
+            System.err.println("usage: BenchBursts PIPELINE QUEUE NETNS_PATH; PIPELINE one of " + PIPELINES);
+            System.exit(2);
+        }
+        String pipeline = args[0];
+        int queue = Integer.parseInt(args[1]);
+        Path netns = Path.of(args[2]);
+        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
+                .queueOptions(q -> q.networkNamespace(netns)));
+        CountDownLatch stop = new CountDownLatch(1);
+        Disposable running = run(pipeline, receiver.receive().doOnError(e -> {
+            System.err.println("BenchBursts: error: " + e);
+            e.printStackTrace();
+            stop.countDown();
+        }));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            String result = BenchBurstsReport.result(receiver);
+            running.dispose();
+            System.err.println("BenchBursts: " + receiver.counters());
+            System.out.println("RESULT " + result);
+            System.out.flush();
+            stop.countDown();
+        }, "bench-shutdown"));
+        System.out.println("BOUND queue=" + queue + " pipeline=" + pipeline);
+        System.out.flush();
+        stop.await();
+    }
+}
