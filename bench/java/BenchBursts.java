@@ -19,7 +19,8 @@ import java.util.function.Function;
  * <pre>java -cp nfqueue-samples.jar:classes BenchBursts PIPELINE QUEUE NETNS_PATH</pre>
  *
  * Every pipeline accepts every packet; they differ only in the operators between the receiver
- * and the verdict, and so in how they request: {@link #PIPELINES} lists them. Prints
+ * and the verdict, and so in how they request: {@link #PIPELINES} lists them. For experiments
+ * with the defaults: -Dbench.maxQueueDelayMs=N, -Dbench.floor=N, -Dbench.ceiling=N. Prints
  * "BOUND queue=N" once subscribed, runs until SIGTERM (dispose from a shutdown hook), then
  * prints the library's counters to stderr and one line "RESULT key=value ..." to stdout.
  */
@@ -59,8 +60,15 @@ public final class BenchBursts {
         String pipeline = args[0];
         int queue = Integer.parseInt(args[1]);
         Path netns = Path.of(args[2]);
-        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
-                .queueOptions(q -> q.networkNamespace(netns)));
+        ReceiverOptions options = ReceiverOptions.queue(queue).queueOptions(q -> q.networkNamespace(netns));
+        Integer delay = Integer.getInteger("bench.maxQueueDelayMs");
+        if (delay != null) {
+            options = options.maxQueueDelay(Duration.ofMillis(delay));
+        }
+        int floor = Integer.getInteger("bench.floor", options.maxLengthFloor());
+        int ceiling = Integer.getInteger("bench.ceiling", options.maxLengthCeiling());
+        options = options.maxLengthBounds(floor, ceiling);
+        PacketReceiver receiver = PacketReceiver.create(options);
         CountDownLatch stop = new CountDownLatch(1);
         Disposable running = run(pipeline, receiver.receive().doOnError(e -> {
             System.err.println("BenchBursts: error: " + e);
@@ -75,6 +83,28 @@ public final class BenchBursts {
             System.out.flush();
             stop.countDown();
         }, "bench-shutdown"));
+        if (Boolean.getBoolean("bench.trace")) {
+            // Diagnostics: every change of the kernel max-length, with the rate behind it.
+            Thread trace = new Thread(() -> {
+                long start = System.nanoTime();
+                int last = -1;
+                while (stop.getCount() > 0) {
+                    for (io.nfqueue.reactor.QueueBackpressure b : receiver.backpressure()) {
+                        if (b.kernelMaxLength() != last) {
+                            last = b.kernelMaxLength();
+                            System.err.printf("TRACE %7.1f ms %s%n", (System.nanoTime() - start) / 1e6, b);
+                        }
+                    }
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "bench-trace");
+            trace.setDaemon(true);
+            trace.start();
+        }
         System.out.println("BOUND queue=" + queue + " pipeline=" + pipeline);
         System.out.flush();
         stop.await();

@@ -81,8 +81,14 @@ final class QueueReader implements Runnable {
      * subscriber resumed, however little busy time its work then adds.
      */
     static final long RATE_TAU_WALL_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** Busy time before a rate is trusted; until then the headroom is the ceiling. */
-    static final long RATE_MIN_BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /**
+     * Busy time before a rate is trusted; until then the headroom is the ceiling. Half the
+     * window: the first packets a JVM emits also load and link the pipeline's classes and run
+     * interpreted (seen: 20 ms for the first batch, a "rate" of 1 227/s for a pipeline that then
+     * ran at 65 000/s), and a rate trusted after 5 ms of that shrank the queue to the floor in the
+     * middle of the first burst. A subscriber that is stuck from the start is known after 50 ms.
+     */
+    static final long RATE_MIN_BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
                 Scheduler handoffScheduler, PacketEmitter emitter) {
