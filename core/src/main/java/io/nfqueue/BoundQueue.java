@@ -281,6 +281,24 @@ public final class BoundQueue implements AutoCloseable {
         return unresolvedCount.get();
     }
 
+    /**
+     * How long the oldest unresolved packet has waited for its verdict (zero when none waits):
+     * for diagnostics, such as a warning that names a stuck packet's age. Walks the held packets
+     * from the oldest, so call it now and then, not per packet.
+     */
+    public Duration oldestUnresolvedAge() {
+        if (unresolvedCount.get() == 0) {
+            return Duration.ZERO;
+        }
+        socketLock.lock();
+        try {
+            Packet p = held.oldestUnresolved();
+            return p == null ? Duration.ZERO : Duration.ofNanos(Math.max(0, System.nanoTime() - p.receivedNanos()));
+        } finally {
+            socketLock.unlock();
+        }
+    }
+
     public boolean isClosed() {
         return closing;
     }

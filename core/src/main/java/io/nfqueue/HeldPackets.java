@@ -98,6 +98,19 @@ final class HeldPackets {
         head = h;
     }
 
+    /** The oldest packet still without a verdict, or null. Caller holds the socket lock. */
+    Packet oldestUnresolved() {
+        Packet[] r = ring;
+        int mask = r.length - 1;
+        for (long i = head, t = tail; i < t; i++) {
+            Packet p = r[(int) (i & mask)];
+            if (p != null && !p.isResolved()) {
+                return p;
+            }
+        }
+        return null;
+    }
+
     /** Visits every packet not yet sent, oldest first. Caller holds the socket lock. */
     void forEach(Consumer<Packet> action) {
         Packet[] r = ring;

@@ -198,6 +198,11 @@ public final class QueueOptions {
         return with(f -> f.verdictTimeout = timeout);
     }
 
+    /** No verdict timeout: a packet left unresolved waits until the queue closes (the default here). */
+    public QueueOptions noVerdictTimeout() {
+        return with(f -> f.verdictTimeout = null);
+    }
+
     /** Bind inside the network namespace at this path (e.g. {@code /var/run/netns/NAME}) without moving the process. */
     public QueueOptions networkNamespace(Path path) {
         Objects.requireNonNull(path, "networkNamespace");

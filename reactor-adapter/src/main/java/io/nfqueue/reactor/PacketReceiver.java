@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import org.reactivestreams.Publisher;
 
 /**
  * Packets of one NFQUEUE (or a range of them) as a backpressure-aware {@link Flux}, whose demand
@@ -99,9 +100,38 @@ public final class PacketReceiver {
         return options;
     }
 
-    /** All queues of the range merged into one Flux, in order within each queue. */
+    /**
+     * All queues of the range merged into one Flux, in order within each queue. Every packet you
+     * take needs a verdict; a packet an operator drops (filter, onErrorContinue, ...) gets the
+     * default verdict only at the verdict timeout, unless the chain ends with
+     * {@code .transform(Verdicts.resolveDropped())}. {@link #receive(Function)} does that for you.
+     */
     public Flux<Packet> receive() {
         return new ReceiveFlux(this, options);
+    }
+
+    /**
+     * The safe form: runs {@code pipeline} over the packets and owns the end of the chain, so
+     * that nothing it drops is stranded. Every packet an operator of the pipeline discards
+     * ({@code filter}, {@code distinct}, {@code skip}, {@code sample}, buffers on cancel, ...) or
+     * throws for gets the default verdict at once, and the pipeline goes on after such an error
+     * instead of ending ({@link Verdicts#resolveDropped()}). The result is what the pipeline
+     * emits; subscribing to it binds the queues, cancelling it unbinds them.
+     *
+     * <pre>{@code
+     * Disposable running = receiver.receive(packets -> packets
+     *                 .filter(p -> isAllowed(p))                  // the rest: default verdict, now
+     *                 .doOnNext(Packet::accept))
+     *         .subscribe();
+     * }</pre>
+     *
+     * Compose inside the function: operators added to the result, after the end this method
+     * owns, are not covered.
+     */
+    public <R> Flux<R> receive(Function<? super Flux<Packet>, ? extends Publisher<R>> pipeline) {
+        Objects.requireNonNull(pipeline, "pipeline");
+        return Flux.defer(() -> Flux.<R>from(Objects.requireNonNull(pipeline.apply(receive()),
+                "the pipeline returned null"))).transform(Verdicts.resolveDropped());
     }
 
     /** One rail per queue of the range, each with its own demand and receive thread. */
@@ -180,7 +210,7 @@ public final class PacketReceiver {
             for (ReceiverSubscription.ControlState c : s.controlStates()) {
                 all.add(new QueueBackpressure(c.queue().queueNumber(), c.maxLength(), c.headroom(),
                         Double.isNaN(c.drainRate()) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(c.drainRate()),
-                        c.queue().unresolvedCount(), demand, c.maxLengthChanges()));
+                        c.queue().unresolvedCount(), demand, c.maxLengthChanges(), c.stalls()));
             }
         }
         all.sort(java.util.Comparator.comparingInt(QueueBackpressure::queueNumber));

@@ -17,7 +17,10 @@ import java.util.OptionalDouble;
  * @param outstandingDemand demand requested and not yet used ({@code Long.MAX_VALUE}: unbounded),
  *                          shared by the queues of one subscription
  * @param maxLengthChanges  config messages sent to move the max-length since the queue was bound
+ * @param readingStalls     times reading stayed stopped for over a second because maxInFlight
+ *                          packets waited for their verdict (each is also logged): a pipeline that
+ *                          strands packets, or holds more than it has room for
  */
 public record QueueBackpressure(int queueNumber, int kernelMaxLength, int headroom, OptionalDouble drainRate,
-                                int unresolved, long outstandingDemand, long maxLengthChanges) {
+                                int unresolved, long outstandingDemand, long maxLengthChanges, long readingStalls) {
 }

@@ -30,7 +30,8 @@ import java.util.function.ToDoubleFunction;
  * {@code nfqueue.queue.maxlength} (the kernel max-length now), {@code nfqueue.queue.headroom} (the
  * unread packets the subscriber's drain rate earns), {@code nfqueue.drain.rate} (packets per second
  * the subscriber takes while it has work; NaN until measured), {@code nfqueue.maxlength.changes}
- * (config messages that moved the max-length), {@code nfqueue.kernel.dropped}
+ * (config messages that moved the max-length), {@code nfqueue.reading.stalls} (times reading stopped
+ * for over a second with maxInFlight packets unresolved), {@code nfqueue.kernel.dropped}
  * (tag {@code reason}: {@code queue_full}, {@code socket_full}; read from
  * {@code /proc/net/netfilter/nfnetlink_queue} at each scrape). For all queues:
  * {@code nfqueue.verdicts} (tags {@code kind}, {@code cause}: {@code program} or a
@@ -69,6 +70,10 @@ public final class ReceiverMetrics {
                     .tags(tags).baseUnit("packets/s").register(registry);
             FunctionCounter.builder("nfqueue.maxlength.changes", this,
                     m -> m.backpressure(queue, b -> b.maxLengthChanges(), 0)).tags(tags).register(registry);
+            FunctionCounter.builder("nfqueue.reading.stalls", this,
+                    m -> m.backpressure(queue, b -> b.readingStalls(), 0)).tags(tags)
+                    .description("times reading stopped for over a second at maxInFlight unresolved packets")
+                    .register(registry);
             FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::queueDropped))
                     .tags(tags.and("reason", "queue_full")).register(registry);
             FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::userDropped))

@@ -41,8 +41,9 @@ import java.util.function.UnaryOperator;
  *
  * <p>Defaults: one queue; at most 1024 packets in flight; a queue delay budget of 50 ms; a
  * headroom of at least 128 packets and a kernel max-length of at most 4096, moved with a
- * hysteresis of 8 packets (or 1/8 of the length); overflow DROP; default verdict DROP; no verdict
- * timeout; packets emitted on the receive thread. docs/guide.md says why these values.
+ * hysteresis (a quarter of the length above its target, a third below before it shrinks);
+ * overflow DROP; default verdict DROP; a verdict timeout of 5 s; packets emitted on the receive
+ * thread. docs/guide.md says why these values.
  */
 public final class ReceiverOptions {
     /** Default least headroom, in packets: a burst this size always fits, whatever the rate. */
@@ -51,6 +52,14 @@ public final class ReceiverOptions {
     public static final int DEFAULT_MAX_LENGTH_CEILING = 4096;
     /** Default queue delay budget. */
     public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ofMillis(50);
+    /**
+     * Default verdict timeout of a receiver: the last safety net for a packet a pipeline holds
+     * and forgets. Longer than any verdict a pipeline computes on purpose (a lookup, a rate
+     * limiter's wait), short enough that a forgotten packet cannot hold its sender (on the OUTPUT
+     * hook a queued packet keeps the sender's socket memory) or the queue's in-flight room for
+     * long; docs/guide.md says more. {@link #noVerdictTimeout()} turns it off.
+     */
+    public static final Duration DEFAULT_VERDICT_TIMEOUT = Duration.ofSeconds(5);
 
     /** Daemon threads: a receiver never keeps the JVM alive by itself. */
     private static final ThreadFactory DAEMON_THREADS = task -> {
@@ -95,7 +104,7 @@ public final class ReceiverOptions {
      * {@code queue num first-last}: one receive thread per queue.
      */
     public static ReceiverOptions queues(int first, int last) {
-        QueueOptions base = QueueOptions.queue(first);
+        QueueOptions base = QueueOptions.queue(first).verdictTimeout(DEFAULT_VERDICT_TIMEOUT);
         QueueOptions.queue(last);
         if (last < first) {
             throw new IllegalArgumentException("queue range is empty: " + first + ".." + last);
@@ -216,9 +225,21 @@ public final class ReceiverOptions {
         return queueOptions(q -> q.defaultVerdict(verdict));
     }
 
-    /** Packets unresolved for longer than this get the default verdict (a watchdog for forgotten packets). */
+    /**
+     * Packets unresolved for longer than this get the default verdict (a watchdog for forgotten
+     * packets); default {@link #DEFAULT_VERDICT_TIMEOUT}.
+     */
     public ReceiverOptions verdictTimeout(Duration timeout) {
         return queueOptions(q -> q.verdictTimeout(timeout));
+    }
+
+    /**
+     * No verdict timeout: a packet waits for its verdict as long as the subscription lasts (for
+     * programs that hold packets on purpose for long, such as one that asks a person). A packet
+     * the pipeline forgets then waits until the subscription ends.
+     */
+    public ReceiverOptions noVerdictTimeout() {
+        return queueOptions(QueueOptions::noVerdictTimeout);
     }
 
     /**

@@ -87,7 +87,9 @@ class PacketReceiverMaxLengthTest {
             flow.join();
             assertTrue(fake.awaitVerdicts(20_000, Duration.ofSeconds(30)), "verdicts: " + fake.verdictsApplied());
             QueueBackpressure b = receiver.backpressure().get(0);
-            assertTrue(b.drainRate().isPresent() && b.drainRate().getAsDouble() * 0.05 >= CEILING,
+            // 20 000 packets may take less than the 50 ms of work after which a rate is trusted:
+            // then it is still unknown, which means the ceiling too.
+            assertTrue(b.drainRate().isEmpty() || b.drainRate().getAsDouble() * 0.05 >= CEILING,
                     "a rate that earns the ceiling: " + b);
             assertEquals(CEILING, currentMaxLength(fake), b.toString());
         } finally {

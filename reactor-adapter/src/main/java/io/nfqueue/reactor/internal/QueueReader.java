@@ -38,6 +38,7 @@ final class QueueReader implements Runnable {
     private final MaxLengthControl maxLength;
     private final DrainRate rate;
     private final IdleClock idle = new IdleClock();
+    private final StallWatch stall;
     /**
      * Packets handed to the subscriber so far, counted as each goes out so that a slow
      * {@code onNext} shows its pace within a batch. Written by the reading thread alone with a
@@ -98,6 +99,7 @@ final class QueueReader implements Runnable {
         this.batchSize = queue.options().batchSize();
         this.maxLength = maxLength;
         this.rate = new DrainRate(RATE_TAU_BUSY_NANOS, RATE_TAU_WALL_NANOS, RATE_MIN_BUSY_NANOS);
+        this.stall = new StallWatch(queue, maxInFlight);
         this.handoffScheduler = handoffScheduler;
         this.handoff = handoffScheduler == null ? null : handoffScheduler.createWorker();
         // A verdict that frees capacity wakes a reader parked at its in-flight limit.
@@ -122,12 +124,20 @@ final class QueueReader implements Runnable {
         t.start();
     }
 
-    /** The watchdog's turn: measure the drain rate, follow it with the max-length, expire, retry. */
+    /**
+     * The watchdog's turn: measure the drain rate, follow it with the max-length, expire, retry,
+     * and say so if reading has stopped at the in-flight limit.
+     */
     void tick(long now) {
         rate.sample(now, (long) DELIVERED.getAcquire(this), idle.idleNanos(now));
         adjustMaxLength();
         queue.expireOverdue();
         queue.flush(); // verdicts whose send failed are tried again
+        stall.check(now);
+    }
+
+    long stalls() {
+        return stall.stalls();
     }
 
     /**

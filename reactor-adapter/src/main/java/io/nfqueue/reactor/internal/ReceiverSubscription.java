@@ -180,12 +180,13 @@ public final class ReceiverSubscription implements Subscription {
         List<ControlState> states = new ArrayList<>(readers.size());
         for (QueueReader r : readers) {
             states.add(new ControlState(r.queue(), r.kernelMaxLength(), r.headroom(), r.drainRate(),
-                    r.maxLengthChanges()));
+                    r.maxLengthChanges(), r.stalls()));
         }
         return states;
     }
 
     /** A snapshot of one queue's max-length control, for the public state and the metrics. */
-    public record ControlState(BoundQueue queue, int maxLength, int headroom, double drainRate, long maxLengthChanges) {
+    public record ControlState(BoundQueue queue, int maxLength, int headroom, double drainRate, long maxLengthChanges,
+                               long stalls) {
     }
 }
