@@ -45,7 +45,8 @@ public final class PacketReceiver {
     private final Function<QueueOptions, BoundQueue> binder;
     /** One owner per queue number: receive() and each rail of receiveParallel() claim theirs. */
     private final AtomicBoolean[] owned;
-    private volatile io.nfqueue.ResolutionListener listener;
+    /** Listeners attached after creation ({@link ReceiverMetrics}); the options' come first. */
+    private final java.util.List<io.nfqueue.ResolutionListener> attached = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The queues of the current subscriptions, by queue number. */
     private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> live =
             new java.util.concurrent.ConcurrentSkipListMap<>();
@@ -186,12 +187,36 @@ public final class PacketReceiver {
         return all;
     }
 
+    /** Attaches a listener to later subscriptions ({@link ReceiverMetrics}). */
+    void attach(io.nfqueue.ResolutionListener listener) {
+        attached.add(listener);
+    }
+
+    void detach(io.nfqueue.ResolutionListener listener) {
+        attached.remove(listener);
+    }
+
     /**
-     * Observes every verdict of later subscriptions (metrics); set it before subscribing.
-     * Internal hook used by {@link ReceiverMetrics}.
+     * What a new subscription tells of each verdict: the options' listeners and the attached
+     * ones, each shielded from the others' exceptions; null when there are none (no cost per packet).
      */
-    public void onResolution(io.nfqueue.ResolutionListener listener) {
-        this.listener = listener;
+    private io.nfqueue.ResolutionListener listeners() {
+        List<io.nfqueue.ResolutionListener> all = new ArrayList<>(options.resolutionListeners());
+        all.addAll(attached);
+        if (all.isEmpty()) {
+            return null;
+        }
+        io.nfqueue.ResolutionListener[] array = all.toArray(new io.nfqueue.ResolutionListener[0]);
+        return (packet, verdict, cause) -> {
+            for (io.nfqueue.ResolutionListener l : array) {
+                try {
+                    l.resolved(packet, verdict, cause);
+                } catch (RuntimeException e) {
+                    System.getLogger("io.nfqueue.reactor").log(System.Logger.Level.WARNING,
+                            "a resolution listener threw; ignored", e);
+                }
+            }
+        };
     }
 
     /** The queues of the current subscriptions (for metrics). */
@@ -267,14 +292,41 @@ public final class PacketReceiver {
                 concurrency, 1);
     }
 
-    /** The source: each subscriber gets a {@link ReceiverSubscription} that binds the queues. */
-    private static final class ReceiveFlux extends Flux<Packet> {
+    /**
+     * The source: each subscriber gets a {@link ReceiverSubscription} that binds the queues.
+     * Scannable, so that {@code log()}, {@code tap(Micrometer.metrics(registry))} and
+     * {@code checkpoint()} name it: name {@code nfqueue}, tags {@code queue} (the number, or
+     * {@code first-last}) and {@code namespace} (the path, or {@code current}).
+     */
+    private static final class ReceiveFlux extends Flux<Packet> implements reactor.core.Scannable {
         private final PacketReceiver owner;
         private final ReceiverOptions options;
 
         ReceiveFlux(PacketReceiver owner, ReceiverOptions options) {
             this.owner = owner;
             this.options = options;
+        }
+
+        @Override
+        public Object scanUnsafe(Attr key) {
+            if (key == Attr.NAME) {
+                return "nfqueue";
+            }
+            if (key == Attr.TAGS) {
+                String queues = options.firstQueue() == options.lastQueue() ? String.valueOf(options.firstQueue())
+                        : options.firstQueue() + "-" + options.lastQueue();
+                String namespace = options.queueOptionsFor(options.firstQueue()).networkNamespace()
+                        .map(java.nio.file.Path::toString).orElse("current");
+                return java.util.stream.Stream.of(reactor.util.function.Tuples.of("queue", queues),
+                        reactor.util.function.Tuples.of("namespace", namespace));
+            }
+            if (key == Attr.RUN_STYLE) {
+                return Attr.RunStyle.ASYNC; // emits on its receive threads
+            }
+            if (key == Attr.PREFETCH) {
+                return 0; // reads only against claimed demand
+            }
+            return null;
         }
 
         @Override
@@ -291,7 +343,7 @@ public final class PacketReceiver {
             ReceiverSubscription.subscribe(actual, options, owner.binder, options.threadFactory(), s -> {
                 self[0] = s;
                 owner.bound(s);
-            }, () -> owner.ended(self[0], first, last), owner.listener);
+            }, () -> owner.ended(self[0], first, last), owner.listeners());
         }
     }
 }

@@ -23,7 +23,9 @@ import java.util.function.ToDoubleFunction;
  *
  * <pre>{@code
  * PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(1));
- * ReceiverMetrics.bind(receiver, registry);   // before subscribing
+ * ReceiverMetrics metrics = ReceiverMetrics.bind(receiver, registry, Tags.of("service", "dns-guard")); // before subscribing
+ * ...
+ * metrics.close();   // removes its meters from the registry and stops counting
  * }</pre>
  *
  * <p>Per queue (tag {@code queue}): {@code nfqueue.packets.received}, {@code nfqueue.packets.inflight},
@@ -37,58 +39,93 @@ import java.util.function.ToDoubleFunction;
  * {@code nfqueue.verdicts} (tags {@code kind}, {@code cause}: {@code program} or a
  * {@link DefaultVerdictCause}) and the timer {@code nfqueue.verdict.latency} (receive to verdict).
  */
-public final class ReceiverMetrics {
+public final class ReceiverMetrics implements AutoCloseable {
     private final PacketReceiver receiver;
+    private final MeterRegistry registry;
+    private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
+    private final io.nfqueue.ResolutionListener listener;
     private final Map<Verdict.Kind, Counter> programVerdicts = new EnumMap<>(Verdict.Kind.class);
     private final Map<DefaultVerdictCause, Counter> defaultVerdicts = new EnumMap<>(DefaultVerdictCause.class);
     private final Timer latency;
 
-    private ReceiverMetrics(PacketReceiver receiver, MeterRegistry registry) {
+    private ReceiverMetrics(PacketReceiver receiver, MeterRegistry registry, Tags common) {
         this.receiver = receiver;
+        this.registry = registry;
         for (Verdict.Kind kind : Verdict.Kind.values()) {
-            programVerdicts.put(kind, Counter.builder("nfqueue.verdicts").tag("kind", kind.name())
-                    .tag("cause", "program").description("verdicts given").register(registry));
+            programVerdicts.put(kind, keep(Counter.builder("nfqueue.verdicts").tag("kind", kind.name())
+                    .tag("cause", "program").description("verdicts given").tags(common).register(registry)));
         }
         String defaultKind = receiver.options().defaultVerdict().kind().name();
         for (DefaultVerdictCause cause : DefaultVerdictCause.values()) {
-            defaultVerdicts.put(cause, Counter.builder("nfqueue.verdicts").tag("kind", defaultKind)
-                    .tag("cause", cause.name()).description("verdicts given").register(registry));
+            defaultVerdicts.put(cause, keep(Counter.builder("nfqueue.verdicts").tag("kind", defaultKind)
+                    .tag("cause", cause.name()).description("verdicts given").tags(common).register(registry)));
         }
-        latency = Timer.builder("nfqueue.verdict.latency").description("time from receive to verdict")
-                .register(registry);
+        latency = keep(Timer.builder("nfqueue.verdict.latency").description("time from receive to verdict")
+                .tags(common).register(registry));
+        // Attached to subscriptions that start after bind(); one that started before keeps counting
+        // into these meters after close() only if it outlives it (verdicts of its last packets).
+        this.listener = (packet, verdict, cause) -> {
+            (cause == null ? programVerdicts.get(verdict.kind()) : defaultVerdicts.get(cause)).increment();
+            latency.record(System.nanoTime() - packet.receivedNanos(), TimeUnit.NANOSECONDS);
+        };
         for (int q = receiver.options().firstQueue(); q <= receiver.options().lastQueue(); q++) {
             int queue = q;
-            Tags tags = Tags.of("queue", Integer.toString(q));
-            FunctionCounter.builder("nfqueue.packets.received", this,
-                    m -> m.counter(queue, c -> c.received())).tags(tags).register(registry);
-            Gauge.builder("nfqueue.packets.inflight", this, m -> m.counter(queue, c -> c.unresolved()))
-                    .tags(tags).register(registry);
-            Gauge.builder("nfqueue.queue.maxlength", this, m -> m.maxLength(queue)).tags(tags).register(registry);
-            Gauge.builder("nfqueue.queue.headroom", this, m -> m.backpressure(queue, b -> b.headroom(), 0))
-                    .tags(tags).register(registry);
-            Gauge.builder("nfqueue.drain.rate", this, m -> m.backpressure(queue, b -> b.drainRate().orElse(Double.NaN), Double.NaN))
-                    .tags(tags).baseUnit("packets/s").register(registry);
-            FunctionCounter.builder("nfqueue.maxlength.changes", this,
-                    m -> m.backpressure(queue, b -> b.maxLengthChanges(), 0)).tags(tags).register(registry);
-            FunctionCounter.builder("nfqueue.reading.stalls", this,
-                    m -> m.backpressure(queue, b -> b.readingStalls(), 0)).tags(tags)
+            Tags tags = common.and("queue", Integer.toString(q));
+            keep(FunctionCounter.builder("nfqueue.packets.received", this, m -> m.counter(queue, c -> c.received()))
+                    .tags(tags).register(registry));
+            keep(Gauge.builder("nfqueue.packets.inflight", this, m -> m.counter(queue, c -> c.unresolved()))
+                    .tags(tags).register(registry));
+            keep(Gauge.builder("nfqueue.queue.maxlength", this, m -> m.maxLength(queue)).tags(tags).register(registry));
+            keep(Gauge.builder("nfqueue.queue.headroom", this, m -> m.backpressure(queue, b -> b.headroom(), 0))
+                    .tags(tags).register(registry));
+            keep(Gauge.builder("nfqueue.drain.rate", this,
+                            m -> m.backpressure(queue, b -> b.drainRate().orElse(Double.NaN), Double.NaN))
+                    .tags(tags).baseUnit("packets/s").register(registry));
+            keep(FunctionCounter.builder("nfqueue.maxlength.changes", this,
+                    m -> m.backpressure(queue, b -> b.maxLengthChanges(), 0)).tags(tags).register(registry));
+            keep(FunctionCounter.builder("nfqueue.reading.stalls", this,
+                            m -> m.backpressure(queue, b -> b.readingStalls(), 0)).tags(tags)
                     .description("times reading stopped for over a second at maxInFlight unresolved packets")
-                    .register(registry);
-            FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::queueDropped))
-                    .tags(tags.and("reason", "queue_full")).register(registry);
-            FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::userDropped))
-                    .tags(tags.and("reason", "socket_full")).register(registry);
+                    .register(registry));
+            keep(FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::queueDropped))
+                    .tags(tags.and("reason", "queue_full")).register(registry));
+            keep(FunctionCounter.builder("nfqueue.kernel.dropped", this, m -> m.stat(queue, QueueStats::userDropped))
+                    .tags(tags.and("reason", "socket_full")).register(registry));
         }
+    }
+
+    private <M extends io.micrometer.core.instrument.Meter> M keep(M meter) {
+        meters.add(meter);
+        return meter;
     }
 
     /** Registers the meters and starts counting verdicts of the receiver's later subscriptions. */
     public static ReceiverMetrics bind(PacketReceiver receiver, MeterRegistry registry) {
-        ReceiverMetrics metrics = new ReceiverMetrics(receiver, registry);
-        receiver.onResolution((packet, verdict, cause) -> {
-            (cause == null ? metrics.programVerdicts.get(verdict.kind()) : metrics.defaultVerdicts.get(cause)).increment();
-            metrics.latency.record(System.nanoTime() - packet.receivedNanos(), TimeUnit.NANOSECONDS);
-        });
+        return bind(receiver, registry, Tags.empty());
+    }
+
+    /**
+     * Registers the meters, each with {@code tags} besides its own, and starts counting verdicts
+     * of the receiver's later subscriptions. {@link #close()} undoes both.
+     */
+    public static ReceiverMetrics bind(PacketReceiver receiver, MeterRegistry registry, Iterable<io.micrometer.core.instrument.Tag> tags) {
+        java.util.Objects.requireNonNull(receiver, "receiver");
+        java.util.Objects.requireNonNull(registry, "registry");
+        ReceiverMetrics metrics = new ReceiverMetrics(receiver, registry, Tags.of(tags));
+        receiver.attach(metrics.listener);
         return metrics;
+    }
+
+    /** Removes this binding's meters from the registry and stops counting verdicts. Idempotent. */
+    @Override
+    public void close() {
+        receiver.detach(listener);
+        synchronized (meters) {
+            for (io.micrometer.core.instrument.Meter m : meters) {
+                registry.remove(m);
+            }
+            meters.clear();
+        }
     }
 
     private BoundQueue queue(int number) {

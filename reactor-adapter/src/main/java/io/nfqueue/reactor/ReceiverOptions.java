@@ -1,10 +1,13 @@
 package io.nfqueue.reactor;
 
 import io.nfqueue.QueueOptions;
+import io.nfqueue.ResolutionListener;
 import io.nfqueue.Verdict;
 import reactor.core.scheduler.Scheduler;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadFactory;
@@ -79,6 +82,9 @@ public final class ReceiverOptions {
     private final OverflowPolicy overflow;
     private final Scheduler handoffScheduler;
     private final ThreadFactory threadFactory;
+    private final List<ResolutionListener> resolutionListeners;
+    private final List<Consumer<QueueBinding>> boundHooks;
+    private final List<Consumer<QueueBinding>> unboundHooks;
 
     private ReceiverOptions(Fields f) {
         this.base = f.base;
@@ -92,6 +98,9 @@ public final class ReceiverOptions {
         this.overflow = f.overflow;
         this.handoffScheduler = f.handoffScheduler;
         this.threadFactory = f.threadFactory;
+        this.resolutionListeners = List.copyOf(f.resolutionListeners);
+        this.boundHooks = List.copyOf(f.boundHooks);
+        this.unboundHooks = List.copyOf(f.unboundHooks);
     }
 
     /** One queue, 0..65535. */
@@ -147,6 +156,9 @@ public final class ReceiverOptions {
         OverflowPolicy overflow;
         Scheduler handoffScheduler;
         ThreadFactory threadFactory;
+        List<ResolutionListener> resolutionListeners = List.of();
+        List<Consumer<QueueBinding>> boundHooks = List.of();
+        List<Consumer<QueueBinding>> unboundHooks = List.of();
 
         Fields() {
         }
@@ -163,6 +175,9 @@ public final class ReceiverOptions {
             overflow = o.overflow;
             handoffScheduler = o.handoffScheduler;
             threadFactory = o.threadFactory;
+            resolutionListeners = o.resolutionListeners;
+            boundHooks = o.boundHooks;
+            unboundHooks = o.unboundHooks;
         }
     }
 
@@ -277,6 +292,43 @@ public final class ReceiverOptions {
         return with(f -> f.threadFactory = factory);
     }
 
+    /**
+     * Adds a listener told of every verdict of the receiver's queues, the program's and the
+     * default ones, on the thread that gave it (metrics, audit logs, tests). Several may be
+     * added; each must be short and must not throw (an exception is logged and ignored).
+     */
+    public ReceiverOptions onResolution(ResolutionListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        return with(f -> f.resolutionListeners = appended(f.resolutionListeners, listener));
+    }
+
+    /**
+     * Adds a hook run when a subscription has bound a queue, before the subscriber's
+     * {@code onSubscribe}, on the subscribing thread: once per queue of the range. Several may be
+     * added; an exception from one is logged and ignored (it cannot undo the bind).
+     */
+    public ReceiverOptions doOnBound(Consumer<QueueBinding> hook) {
+        Objects.requireNonNull(hook, "hook");
+        return with(f -> f.boundHooks = appended(f.boundHooks, hook));
+    }
+
+    /**
+     * Adds a hook run when a subscription has unbound a queue (cancel, error, failed bind of a
+     * later queue of the range), after every packet it held got its verdict; the final counters
+     * are then in {@link PacketReceiver#counters()}. On the thread that ended the subscription.
+     * Several may be added; an exception from one is logged and ignored.
+     */
+    public ReceiverOptions doOnUnbound(Consumer<QueueBinding> hook) {
+        Objects.requireNonNull(hook, "hook");
+        return with(f -> f.unboundHooks = appended(f.unboundHooks, hook));
+    }
+
+    private static <T> List<T> appended(List<T> list, T item) {
+        List<T> copy = new ArrayList<>(list);
+        copy.add(item);
+        return copy;
+    }
+
     /** These options for queue {@code number} of the range alone (one rail of a parallel receive). */
     public ReceiverOptions onlyQueue(int number) {
         if (number < firstQueue || number > lastQueue) {
@@ -332,6 +384,18 @@ public final class ReceiverOptions {
 
     public ThreadFactory threadFactory() {
         return threadFactory;
+    }
+
+    public List<ResolutionListener> resolutionListeners() {
+        return resolutionListeners;
+    }
+
+    public List<Consumer<QueueBinding>> boundHooks() {
+        return boundHooks;
+    }
+
+    public List<Consumer<QueueBinding>> unboundHooks() {
+        return unboundHooks;
     }
 
     public Verdict defaultVerdict() {

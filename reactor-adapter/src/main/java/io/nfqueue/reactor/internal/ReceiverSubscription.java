@@ -24,7 +24,7 @@ import java.util.function.Function;
  * a lock held across {@code onNext}; order within each queue is kept because each queue has one
  * reader.
  */
-public final class ReceiverSubscription implements Subscription {
+public final class ReceiverSubscription implements Subscription, reactor.core.Scannable {
     private final CoreSubscriber<? super Packet> actual;
     private final List<QueueReader> readers = new ArrayList<>();
     private final DemandPool demand = new DemandPool();
@@ -33,10 +33,12 @@ public final class ReceiverSubscription implements Subscription {
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final Runnable onTerminate;
     private final io.nfqueue.ResolutionListener listener;
+    private final ReceiverOptions options;
 
-    private ReceiverSubscription(CoreSubscriber<? super Packet> actual, Runnable onTerminate,
+    private ReceiverSubscription(CoreSubscriber<? super Packet> actual, ReceiverOptions options, Runnable onTerminate,
                                  io.nfqueue.ResolutionListener listener) {
         this.actual = actual;
+        this.options = options;
         this.onTerminate = onTerminate;
         this.listener = listener;
         this.emitter = new PacketEmitter(actual, this);
@@ -59,15 +61,23 @@ public final class ReceiverSubscription implements Subscription {
                                                  ThreadFactory threads,
                                                  java.util.function.Consumer<ReceiverSubscription> onBound,
                                                  Runnable onTerminate, io.nfqueue.ResolutionListener listener) {
-        ReceiverSubscription s = new ReceiverSubscription(actual, onTerminate, listener);
+        ReceiverSubscription s = new ReceiverSubscription(actual, options, onTerminate, listener);
         try {
             for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
                 io.nfqueue.QueueOptions qo = options.queueOptionsFor(q);
                 BoundQueue queue = binder.apply(qo);
                 MaxLengthControl control = new MaxLengthControl(options.maxLengthFloor(), options.maxLengthCeiling(),
                         options.maxLengthHysteresis(), options.maxQueueDelay().toNanos(), qo.maxLength());
-                s.readers.add(new QueueReader(s, queue, options.maxInFlight(), control,
-                        options.handoffScheduler().orElse(null), s.emitter));
+                QueueReader reader;
+                try {
+                    reader = new QueueReader(s, queue, options.maxInFlight(), control,
+                            options.handoffScheduler().orElse(null), s.emitter);
+                } catch (RuntimeException | Error e) {
+                    queue.close(); // not a reader yet, so closeAll would not see it
+                    throw e;
+                }
+                s.readers.add(reader);
+                s.runHooks(options.boundHooks(), queue, "bound");
             }
         } catch (Throwable e) {
             s.terminated.set(true);
@@ -111,6 +121,36 @@ public final class ReceiverSubscription implements Subscription {
 
     boolean isTerminated() {
         return terminated.get();
+    }
+
+    @Override
+    public Object scanUnsafe(Attr key) {
+        if (key == Attr.ACTUAL) {
+            return actual;
+        }
+        if (key == Attr.CANCELLED || key == Attr.TERMINATED) {
+            return terminated.get();
+        }
+        if (key == Attr.REQUESTED_FROM_DOWNSTREAM) {
+            return demand.outstanding();
+        }
+        if (key == Attr.BUFFERED) {
+            int held = 0;
+            for (QueueReader r : readers) {
+                held += r.queue().unresolvedCount();
+            }
+            return held; // handed out and waiting for a verdict: nothing is buffered ahead of demand
+        }
+        if (key == Attr.PREFETCH) {
+            return 0;
+        }
+        if (key == Attr.RUN_STYLE) {
+            return Attr.RunStyle.ASYNC;
+        }
+        if (key == Attr.NAME) {
+            return "nfqueue";
+        }
+        return null;
     }
 
     /** Demand no reader has claimed. */
@@ -159,6 +199,28 @@ public final class ReceiverSubscription implements Subscription {
             }
         }
         watchdog.wake();
+        for (QueueReader r : readers) {
+            runHooks(options.unboundHooks(), r.queue(), "unbound");
+        }
+    }
+
+    /** Runs the user's bound or unbound hooks; one that throws is logged and cannot undo anything. */
+    private void runHooks(List<java.util.function.Consumer<io.nfqueue.reactor.QueueBinding>> hooks, BoundQueue queue,
+                          String when) {
+        if (hooks.isEmpty()) {
+            return;
+        }
+        io.nfqueue.reactor.QueueBinding binding = new io.nfqueue.reactor.QueueBinding(queue.queueNumber(),
+                queue.options().networkNamespace(), Integer.toUnsignedLong(queue.portId()));
+        for (java.util.function.Consumer<io.nfqueue.reactor.QueueBinding> hook : hooks) {
+            try {
+                hook.accept(binding);
+            } catch (RuntimeException e) {
+                System.getLogger("io.nfqueue.reactor").log(System.Logger.Level.WARNING,
+                        "a doOn" + (when.equals("bound") ? "Bound" : "Unbound") + " hook threw for queue "
+                                + queue.queueNumber() + "; ignored", e);
+            }
+        }
     }
 
     /** The queues this subscription bound, for metrics and tests. */
