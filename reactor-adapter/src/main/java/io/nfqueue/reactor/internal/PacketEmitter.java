@@ -118,6 +118,12 @@ final class PacketEmitter {
             p.defaultVerdict(DefaultVerdictCause.CANCEL);
             return;
         }
+        if (p.isResolved()) {
+            // It timed out while it waited here behind a slow onNext: the subscriber never saw
+            // it and could give it no verdict, so it is not emitted; its unit of demand goes back.
+            parent.returnDemand(1);
+            return;
+        }
         try {
             actual.onNext(p);
         } catch (Throwable t) {

@@ -174,6 +174,15 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
         }
     }
 
+    /** Demand a packet claimed and did not use (it was resolved before it could be emitted). */
+    void returnDemand(int n) {
+        if (demand.giveBack(n)) {
+            for (QueueReader r : readers) {
+                r.wake();
+            }
+        }
+    }
+
     /** Ends the subscription with an error: packets get the default verdict, then onError. */
     void fail(Throwable error) {
         if (!terminated.compareAndSet(false, true)) {
