@@ -44,7 +44,9 @@ final class PacketEmitter {
     private final Consumer<Packet> deliver = this::deliver;
     /** The terminal error to deliver once the current emission is over; written once. */
     private volatile Throwable error;
-    private boolean errorDelivered;
+    /** Completion to deliver once the current emission is over (JVM shutdown). */
+    private volatile boolean complete;
+    private boolean terminalDelivered;
 
     PacketEmitter(CoreSubscriber<? super Packet> actual, ReceiverSubscription parent) {
         this.actual = actual;
@@ -82,6 +84,14 @@ final class PacketEmitter {
         }
     }
 
+    /** Delivers onComplete after any emission in progress; once, unless an error came first. */
+    void complete() {
+        complete = true;
+        if (wip.getAndIncrement() == 0) {
+            drain();
+        }
+    }
+
     private void drain() {
         int missed = 1;
         while (true) {
@@ -101,9 +111,13 @@ final class PacketEmitter {
                 }
             }
             Throwable e = error;
-            if (e != null && !errorDelivered) {
-                errorDelivered = true;
-                actual.onError(e);
+            if (!terminalDelivered && (e != null || complete)) {
+                terminalDelivered = true;
+                if (e != null) {
+                    actual.onError(e);
+                } else {
+                    actual.onComplete();
+                }
             }
             missed = wip.addAndGet(-missed);
             if (missed == 0) {

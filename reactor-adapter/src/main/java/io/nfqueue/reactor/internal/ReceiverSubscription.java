@@ -87,6 +87,7 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
             return null;
         }
         onBound.accept(s);
+        JvmShutdown.register(s);
         actual.onSubscribe(s);
         for (QueueReader r : s.readers) {
             r.start(threads);
@@ -116,6 +117,18 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
         if (terminated.compareAndSet(false, true)) {
             closeAll(DefaultVerdictCause.CANCEL);
             onTerminate.run();
+        }
+    }
+
+    /**
+     * The JVM is shutting down: every packet gets the default verdict (cause CLOSE), the queues
+     * unbind, and the subscriber gets onComplete (the source is gone, not failed).
+     */
+    void shutdown() {
+        if (terminated.compareAndSet(false, true)) {
+            closeAll(DefaultVerdictCause.CLOSE);
+            onTerminate.run();
+            emitter.complete();
         }
     }
 
@@ -208,6 +221,7 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
             }
         }
         watchdog.wake();
+        JvmShutdown.unregister(this);
         for (QueueReader r : readers) {
             runHooks(options.unboundHooks(), r.queue(), "unbound");
         }
