@@ -55,7 +55,9 @@ final class Watchdog implements Runnable {
                 LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(tickMillis));
             }
         } catch (Throwable t) {
-            parent.fail(t);
+            if (!parent.isTerminated()) {
+                parent.fail(t);
+            } // else: a queue closed under a tick by the subscription's end, which is not an error
         }
     }
 }
