@@ -75,8 +75,27 @@ public final class BenchBursts {
             e.printStackTrace();
             stop.countDown();
         }));
+        // The library ends the subscription at JVM shutdown too, maybe before the hook below runs:
+        // keep the last backpressure state seen, for the RESULT line.
+        java.util.concurrent.atomic.AtomicReference<List<io.nfqueue.reactor.QueueBackpressure>> last =
+                new java.util.concurrent.atomic.AtomicReference<>(List.of());
+        Thread sampler = new Thread(() -> {
+            while (stop.getCount() > 0) {
+                List<io.nfqueue.reactor.QueueBackpressure> now = receiver.backpressure();
+                if (!now.isEmpty()) {
+                    last.set(now);
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "bench-sampler");
+        sampler.setDaemon(true);
+        sampler.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            String result = BenchBurstsReport.result(receiver);
+            String result = BenchBurstsReport.result(receiver, last.get());
             running.dispose();
             System.err.println("BenchBursts: " + receiver.counters());
             System.out.println("RESULT " + result);

@@ -7,7 +7,7 @@ final class BenchBurstsReport {
     private BenchBurstsReport() {
     }
 
-    static String result(PacketReceiver receiver) {
+    static String result(PacketReceiver receiver, java.util.List<QueueBackpressure> backpressure) {
         long received = 0;
         long defaults = 0;
         for (QueueCounters c : receiver.counters()) {
@@ -15,7 +15,7 @@ final class BenchBurstsReport {
             defaults += c.totalDefaultVerdicts();
         }
         StringBuilder s = new StringBuilder("received=" + received + " defaults=" + defaults);
-        for (QueueBackpressure b : receiver.backpressure()) {
+        for (QueueBackpressure b : backpressure) {
             s.append(" maxlength=").append(b.kernelMaxLength())
                     .append(" maxlength_changes=").append(b.maxLengthChanges())
                     .append(" drain_rate=").append(b.drainRate().isPresent() ? Math.round(b.drainRate().getAsDouble()) : -1);

@@ -82,6 +82,8 @@ final class QueueReader implements Runnable {
      * subscriber resumed, however little busy time its work then adds.
      */
     static final long RATE_TAU_WALL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long a lower rate must last before the headroom follows it down. */
+    static final long RATE_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /**
      * Busy time before a rate is trusted; until then the headroom is the ceiling. Half the
      * window: the first packets a JVM emits also load and link the pipeline's classes and run
@@ -98,7 +100,8 @@ final class QueueReader implements Runnable {
         this.maxInFlight = maxInFlight;
         this.batchSize = queue.options().batchSize();
         this.maxLength = maxLength;
-        this.rate = new DrainRate(RATE_TAU_BUSY_NANOS, RATE_TAU_WALL_NANOS, RATE_MIN_BUSY_NANOS);
+        this.rate = new DrainRate(RATE_TAU_BUSY_NANOS, RATE_TAU_WALL_NANOS, RATE_MIN_BUSY_NANOS,
+                RATE_HOLD_NANOS);
         this.stall = new StallWatch(queue, maxInFlight);
         this.handoffScheduler = handoffScheduler;
         this.handoff = handoffScheduler == null ? null : handoffScheduler.createWorker();
@@ -149,7 +152,7 @@ final class QueueReader implements Runnable {
         // Decide and apply under one lock: this thread and the watchdog both get here, and an
         // older length must never reach the kernel after a newer one.
         synchronized (maxLength) {
-            int next = maxLength.update(queue.unresolvedCount(), rate.perSecond());
+            int next = maxLength.update(queue.unresolvedCount(), rate.heldPerSecond());
             if (next <= 0 || queue.isClosed()) {
                 return;
             }
@@ -175,7 +178,7 @@ final class QueueReader implements Runnable {
     }
 
     int headroom() {
-        return maxLength.headroom(rate.perSecond());
+        return maxLength.headroom(rate.heldPerSecond());
     }
 
     int kernelMaxLength() {

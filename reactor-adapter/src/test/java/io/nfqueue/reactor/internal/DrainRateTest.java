@@ -13,11 +13,12 @@ class DrainRateTest {
     private static final long MS = 1_000_000;
     private static final long TAU = 100 * MS;
     private static final long TAU_WALL = 1000 * MS;
+    private static final long HOLD = 500 * MS;
     private static final long MIN_BUSY = 5 * MS;
 
     @Test
     void unknownUntilEnoughBusyTime() {
-        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY);
+        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY, HOLD);
         r.sample(0, 0, 0);
         r.sample(1 * MS, 10, 0); // 1 ms busy, 10 packets
         assertTrue(Double.isNaN(r.perSecond()), "1 ms of work is not enough: " + r.perSecond());
@@ -27,7 +28,7 @@ class DrainRateTest {
 
     @Test
     void idleTimeDoesNotCount() {
-        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY);
+        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY, HOLD);
         r.sample(0, 0, 0);
         // 1 s passes, of which 990 ms idle waiting for packets: 500 packets in 10 ms of work.
         r.sample(1000 * MS, 500, 990 * MS);
@@ -36,7 +37,7 @@ class DrainRateTest {
 
     @Test
     void idlePeriodsForgetNothing() {
-        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY);
+        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY, HOLD);
         r.sample(0, 0, 0);
         r.sample(20 * MS, 400, 0);
         double busy = r.perSecond();
@@ -46,7 +47,7 @@ class DrainRateTest {
 
     @Test
     void aStoppedSubscriberDecaysToNearZero() {
-        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY);
+        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY, HOLD);
         r.sample(0, 0, 0);
         r.sample(100 * MS, 30_000, 0); // 300 000/s
         assertEquals(300_000, r.perSecond(), 300);
@@ -60,7 +61,7 @@ class DrainRateTest {
 
     @Test
     void aSlowSubscriberShowsItsPace() {
-        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY);
+        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY, HOLD);
         r.sample(0, 0, 0);
         long t = 0;
         for (int i = 1; i <= 100; i++) { // one packet every 5 ms, always busy
@@ -77,7 +78,7 @@ class DrainRateTest {
      */
     @Test
     void aStallFadesOnceTheSubscriberResumes() {
-        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY);
+        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY, HOLD);
         r.sample(0, 0, 0);
         long t = 0;
         long idle = 0;
@@ -94,5 +95,50 @@ class DrainRateTest {
             r.sample(t, delivered, idle);
         }
         assertTrue(r.perSecond() > 20_000, "two seconds later, near its speed of 100 000/s: " + r.perSecond());
+    }
+
+    /** A pause of 50 ms (busy, nothing delivered) lowers the rate but not the held one. */
+    @Test
+    void aShortPauseDoesNotLowerTheHeldRate() {
+        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY, HOLD);
+        r.sample(0, 0, 0);
+        long t = 0;
+        long delivered = 0;
+        for (int i = 0; i < 20; i++) { // 200 ms at 200 000/s
+            t += 10 * MS;
+            delivered += 2000;
+            r.sample(t, delivered, 0);
+        }
+        double before = r.heldPerSecond();
+        for (int i = 0; i < 5; i++) { // a 50 ms pause
+            t += 10 * MS;
+            r.sample(t, delivered, 0);
+        }
+        assertTrue(r.perSecond() < before * 0.8, "the rate itself dipped: " + r.perSecond());
+        assertEquals(before, r.heldPerSecond(), before * 0.01, "the held rate did not");
+        for (int i = 0; i < 10; i++) { // back to work
+            t += 10 * MS;
+            delivered += 2000;
+            r.sample(t, delivered, 0);
+        }
+        assertTrue(r.heldPerSecond() >= before * 0.9, "still held high: " + r.heldPerSecond());
+    }
+
+    /** A subscriber that stops: the held rate follows the rate down within about a second. */
+    @Test
+    void aLastingStopLowersTheHeldRateWithinASecond() {
+        DrainRate r = new DrainRate(TAU, TAU_WALL, MIN_BUSY, HOLD);
+        r.sample(0, 0, 0);
+        long t = 0;
+        for (int i = 0; i < 20; i++) {
+            t += 10 * MS;
+            r.sample(t, (i + 1) * 2000L, 0);
+        }
+        long stoppedAt = t;
+        while (r.heldPerSecond() > 2000 && t - stoppedAt < 5000 * MS) {
+            t += 10 * MS;
+            r.sample(t, 40_000, 0);
+        }
+        assertTrue(t - stoppedAt <= 1100 * MS, "held rate below 1 % after " + (t - stoppedAt) / MS + " ms");
     }
 }
