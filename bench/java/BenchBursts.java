@@ -106,11 +106,11 @@ public final class BenchBursts {
             // Diagnostics: every change of the kernel max-length, with the rate behind it.
             Thread trace = new Thread(() -> {
                 long start = System.nanoTime();
-                int last = -1;
+                int lastLength = -1;
                 while (stop.getCount() > 0) {
                     for (io.nfqueue.reactor.QueueBackpressure b : receiver.backpressure()) {
-                        if (b.kernelMaxLength() != last) {
-                            last = b.kernelMaxLength();
+                        if (b.kernelMaxLength() != lastLength) {
+                            lastLength = b.kernelMaxLength();
                             System.err.printf("TRACE %7.1f ms %s%n", (System.nanoTime() - start) / 1e6, b);
                         }
                     }
