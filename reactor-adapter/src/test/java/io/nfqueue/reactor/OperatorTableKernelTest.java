@@ -681,8 +681,9 @@ class OperatorTableKernelTest {
      * timeout(300 ms), both forms, and timeout(300 ms, Flux.empty()): 50 packets, then silence.
      * Each packet is delivered and accepted; after 300 ms without one the subscription ends (an
      * error, or completion with the fallback) and the queue unbinds; nothing is left to resolve.
-     * The safe form's resume path does not apply (the TimeoutException is not an element's). The
-     * packets sent after that get no verdict of ours: the kernel drops them (no queue bound).
+     * The safe form's resume path does not apply (the TimeoutException is not an element's), so an
+     * onErrorResume in the safe form does see it. The packets sent after that get no verdict of
+     * ours: the kernel drops them (no queue bound).
      */
     @Test
     void timeoutEndsTheSubscriptionWhenTrafficStops() throws Exception {
@@ -703,6 +704,15 @@ class OperatorTableKernelTest {
         fallback.start(() -> fallback.receiver.receive().timeout(Duration.ofMillis(300), Flux.empty())
                 .subscribe(fallback::accept, e -> { }, completed::incrementAndGet));
         fallback.send(texts, 0);
+        AtomicInteger resumed = new AtomicInteger();
+        Lane safeResume = lane("timeout(300 ms).onErrorResume(...), safe form");
+        safeResume.start(() -> safeResume.receiver.receive(packets -> packets.timeout(Duration.ofMillis(300))
+                .doOnNext(safeResume::accept)
+                .onErrorResume(TimeoutException.class, e -> {
+                    resumed.incrementAndGet();
+                    return Flux.empty();
+                })).subscribe(p -> { }, e -> { }, completed::incrementAndGet));
+        safeResume.send(texts, 0);
         for (Lane lane : lanes) {
             KernelWait.until(() -> !lane.isBound(), Duration.ofSeconds(5), () -> "unbound after 300 ms idle: " + lane.report());
             lane.assertFates(t -> Expect.USER);
@@ -712,7 +722,8 @@ class OperatorTableKernelTest {
         Thread.sleep(200);
         assertInstanceOf(TimeoutException.class, plainError.get());
         assertInstanceOf(TimeoutException.class, safeError.get());
-        assertEquals(1, completed.get());
+        assertEquals(2, completed.get(), "the fallback lane and the safe form's onErrorResume lane completed");
+        assertEquals(1, resumed.get(), "in the safe form, an error that is not an element's reaches onErrorResume");
         for (Lane lane : lanes) {
             assertEquals(50, lane.ledger.size(), "the later packets never reached the program: " + lane.report());
             assertEquals(0, lane.counters().totalDefaultVerdicts(), lane.report());
@@ -1061,6 +1072,14 @@ class OperatorTableKernelTest {
                             return Mono.empty();
                         }))
                         .doOnNext(l::accept)).subscribe(), 300, 0, OperatorTableKernelTest::isX),
+                Case.of("flatMap, inner Mono.error returned at once, safe form", l -> l.receiver.receive(packets -> packets
+                        .flatMap(p -> text(p).startsWith("x") ? Mono.<Packet>error(new IllegalStateException("refused"))
+                                : Mono.just(p))
+                        .doOnNext(l::accept)).subscribe(), 300, 0, OperatorTableKernelTest::isX),
+                Case.of("concatMap, inner Mono.error returned at once, safe form", l -> l.receiver.receive(packets -> packets
+                        .concatMap(p -> text(p).startsWith("x") ? Mono.<Packet>error(new IllegalStateException("refused"))
+                                : Mono.just(p))
+                        .doOnNext(l::accept)).subscribe(), 300, 0, OperatorTableKernelTest::isX),
                 Case.of("window(10), take(3) of each, safe form", l -> l.receiver.receive(packets -> packets.window(10)
                         .flatMap(w -> w.take(3)).doOnNext(l::accept)).subscribe(), 300, 0, t -> number(t) % 10 >= 3),
                 Case.of("processAsync, failing decision", l -> l.receiver.processAsync(p -> failAsyncOnX(p)
@@ -1075,7 +1094,7 @@ class OperatorTableKernelTest {
             }
             assertEquals(c.count(), lane.counters().received(), lane.report());
             assertEquals(0, lane.ledger.count(DefaultVerdictCause.TIMEOUT), lane.report());
-            boolean userDrops = c.name().startsWith("flatMap");
+            boolean userDrops = c.name().contains("handled in the inner");
             if (c.stranded() != null) {
                 lane.assertFates(t -> !c.stranded().test(t) ? Expect.USER
                         : userDrops ? Expect.USER_DROP_AT_ONCE : Expect.DEFAULT_AT_ONCE);
