@@ -761,7 +761,7 @@ class OperatorTableKernelTest {
                 .retry(5)
                 .subscribe());
         List<String> texts = texts(400, i -> i % 100 == 50 ? "x" : "k");
-        sendConcurrently(Map.of(plain, () -> plain.sendEvery(texts, 1000), safe, () -> safe.sendEvery(texts, 1000)));
+        sendConcurrently(Map.of(plain, () -> plain.sendEvery(texts, 1000), safe, () -> safe.sendEvery(texts, 1000, AHEAD)));
         for (Lane lane : lanes) {
             KernelWait.until(() -> lane.isBound() && lane.counters().unresolved() == 0, Duration.ofSeconds(5), lane::report);
             KernelWait.until(() -> lane.queued().orElse(-1) == 0, Duration.ofSeconds(5), lane::report);
@@ -923,7 +923,7 @@ class OperatorTableKernelTest {
                 List<String> texts = texts(c.count(), kinds);
                 sends.put(lane, () -> {
                     if (c.paceMicros() > 0) {
-                        lane.sendEvery(texts, c.paceMicros());
+                        lane.sendEvery(texts, c.paceMicros(), AHEAD);
                     } else {
                         lane.send(texts, AHEAD);
                     }
@@ -1062,9 +1062,17 @@ class OperatorTableKernelTest {
                 Case.of("switchMap, packet as the inner's element, safe form", l -> l.receiver.receive(packets -> packets
                         .switchMap(p -> Mono.just(p).delayElement(Duration.ofMillis(5)))
                         .doOnNext(l::accept)).subscribe(), 300, 1000, null),
-                Case.of("switchMap, inner doOnCancel gives the verdict, plain form", l -> l.receiver.receive()
+                // doOnCancel alone is not enough: an inner that already emitted its packet when a
+                // newer one switched is discarded by switchMap (FluxSwitchMapNoPrefetch.SwitchMapInner
+                // #onNext), which only a discard hook sees (the safe form's, or one of your own).
+                Case.of("switchMap, inner doOnCancel gives the verdict, safe form", l -> l.receiver.receive(packets -> packets
                         .switchMap(p -> Mono.delay(Duration.ofMillis(5)).thenReturn(p)
                                 .doOnCancel(() -> p.defaultVerdict(DefaultVerdictCause.CANCEL)))
+                        .doOnNext(l::accept)).subscribe(), 300, 1000, null),
+                Case.of("switchMap, inner doOnCancel and a discard hook, plain form", l -> l.receiver.receive()
+                        .switchMap(p -> Mono.delay(Duration.ofMillis(5)).thenReturn(p)
+                                .doOnCancel(() -> p.defaultVerdict(DefaultVerdictCause.CANCEL)))
+                        .doOnDiscard(Packet.class, p -> p.defaultVerdict(DefaultVerdictCause.DISCARD))
                         .subscribe(l::accept), 300, 1000, null),
                 Case.of("flatMap, inner error handled in the inner, safe form", l -> l.receiver.receive(packets -> packets
                         .flatMap(p -> failAsyncOnX(p).onErrorResume(e -> {
@@ -1395,10 +1403,22 @@ class OperatorTableKernelTest {
             }
         }
 
-        /** One text every {@code micros} microseconds. */
+        /** One text every {@code micros} microseconds (for lanes whose subscription ends or rebinds). */
         void sendEvery(List<String> texts, long micros) {
+            sendEvery(texts, micros, 0);
+        }
+
+        /**
+         * One text every {@code micros} microseconds, but at most {@code ahead} beyond what the
+         * receiver has read (0: no limit): a machine too busy to run the receiver slows the
+         * sender down instead of making the kernel queue overflow.
+         */
+        void sendEvery(List<String> texts, long micros, int ahead) {
             long start = System.nanoTime();
             for (int i = 0; i < texts.size(); i++) {
+                if (ahead > 0 && i % 8 == 0) {
+                    awaitRead(i - ahead);
+                }
                 long due = start + i * micros * 1000;
                 long wait;
                 while ((wait = due - System.nanoTime()) > 0) {
