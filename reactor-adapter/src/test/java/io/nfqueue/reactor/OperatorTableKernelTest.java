@@ -68,8 +68,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * "d-18": the pipeline drops it, "x-20": the pipeline fails on it) through an NFQUEUE rule at the
  * INPUT hook of the test's namespace, one queue and port per {@link Lane}, and follows the fate
  * of each: the verdict it got, from the program or by default and why ({@link Ledger}, a
- * {@link ResolutionListener} on the receiver), how long after its arrival, and whether it reached
- * the sink behind the queue ({@link DatagramTally}). "At once" is within {@link #AT_ONCE} of its
+ * {@link ResolutionListener} in the receiver's options), how long after its arrival, and
+ * whether it reached the sink behind the queue ({@link DatagramTally}). "At once" is within {@link #AT_ONCE} of its
  * arrival, or of the cancel that ended it (it takes microseconds to milliseconds: the bound is for
  * a loaded machine; each lane's line prints the slowest); "stranded" is a packet no
  * one gave a verdict while the subscription went on, which the kernel keeps until the verdict
@@ -1336,8 +1336,7 @@ class OperatorTableKernelTest {
             this.ns = ns;
             this.queue = queue;
             this.port = port;
-            this.receiver = PacketReceiver.create(options);
-            receiver.onResolution(ledger);
+            this.receiver = PacketReceiver.create(options.onResolution(ledger));
             this.sink = DatagramTally.start(ns.udpSocket("127.0.0.1", port));
             this.sender = ns.udpSocket("127.0.0.1", 0);
         }
