@@ -37,9 +37,13 @@ import java.util.function.Function;
  * timeout.
  *
  * <p>An error thrown for a packet no longer ends the stream (and so unbinds the queue): the
- * pipeline goes on with the next packet, which is what a packet filter wants. Errors that are not
- * tied to an element (a failing source, an inner publisher of {@code flatMap}) still end it, and
- * every unresolved packet then gets the default verdict.
+ * pipeline goes on with the next packet, which is what a packet filter wants. An inner publisher
+ * of {@code flatMap}, {@code concatMap} or {@code flatMapSequential} that fails later is resumed
+ * past as well, but Reactor does not say for which element, so its packet waits for the verdict
+ * timeout: handle such errors in the inner, where the packet is at hand
+ * ({@code flatMap(p -> work(p).onErrorResume(e -> { p.drop(); return Mono.empty(); }))}), or use
+ * {@link PacketReceiver#processAsync}. Errors that end the stream anyway (the source's own, a
+ * {@code timeout}) give every unresolved packet the default verdict.
  */
 public final class Verdicts {
     private static final Logger LOG = System.getLogger("io.nfqueue.reactor");
@@ -62,7 +66,26 @@ public final class Verdicts {
 
     private static void continueAfter(Throwable error, Object element) {
         int resolved = resolve(element, DefaultVerdictCause.HANDLER_ERROR);
-        logError(error, element, resolved);
+        logError(error, element, resolved > 0 ? "the packet got the default verdict"
+                : element == null ? "Reactor names no element (an inner publisher failed): its packet waits for the "
+                        + "verdict timeout; handle the error inside the inner, or use processAsync"
+                : holdsPackets(element) ? "its packet already had a verdict"
+                : "the element (" + element.getClass().getName() + ") holds no packet this can see: its packet waits "
+                        + "for the verdict timeout");
+    }
+
+    private static boolean holdsPackets(Object element) {
+        if (element instanceof Packet || element instanceof ProcessedPacket) {
+            return true;
+        }
+        if (element instanceof Iterable<?> many) {
+            for (Object o : many) {
+                if (o instanceof Packet) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Gives every packet in {@code element} the default verdict; returns how many it resolved. */
@@ -86,16 +109,12 @@ public final class Verdicts {
     }
 
     /** One line per second at most: an operator throwing for every packet must not flood the log. */
-    private static void logError(Throwable error, Object element, int resolved) {
+    private static void logError(Throwable error, Object element, String what) {
         long n = errorsSinceLog.incrementAndGet();
         long now = System.nanoTime();
         long last = lastErrorLog.get();
         if (now - last >= LOG_INTERVAL_NANOS && lastErrorLog.compareAndSet(last, now)) {
             n = errorsSinceLog.getAndSet(0);
-            String what = resolved > 0 ? "the packet got the default verdict"
-                    : element == null ? "no element was named, so no packet could be resolved"
-                    : "the element (" + element.getClass().getName() + ") holds no packet this can see: its "
-                            + "packet waits for the verdict timeout";
             LOG.log(Level.WARNING, n + " element(s) failed in a packet pipeline, which went on (logged at most once a "
                     + "second); last: " + what + ": " + error, error);
         }

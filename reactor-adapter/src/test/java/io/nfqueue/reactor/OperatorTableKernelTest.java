@@ -59,7 +59,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The operator table of docs/operators.md, row by row, over real queues: what each operator does
+ * The operator table of docs/guide.md ("Composing operators"), row by row, over real queues: what each operator does
  * to each packet, in the plain form ({@code receiver.receive().<op>...subscribe(...)}) and in the
  * safe form ({@code receiver.receive(packets -> packets.<op>...)}), with the receiver's default
  * options (verdict timeout 5 s, maxInFlight 1024, default verdict DROP) unless a test says why not.
@@ -329,13 +329,25 @@ class OperatorTableKernelTest {
      * stranded until the verdict timeout, and (2) once 256 of them (groupBy's prefetch) are held,
      * the receiver has no demand left and stops reading, for good and for every flow: the kernel
      * holds the unread packets and drops what exceeds its max-length; the verdict timeout frees
-     * the stranded packets but not the demand; and no stall warning fires (fewer than maxInFlight
-     * packets are unresolved). (3) dispose() does not reach the receiver: groupBy cancels its
+     * the stranded packets but not the demand. No in-flight stall (fewer than maxInFlight packets
+     * are unresolved), but once nothing is unresolved and nothing is requested while the kernel
+     * holds packets, the demand-stall warning fires (after 5 s by default, 1 s here) and names
+     * groupBy. (3) dispose() does not reach the receiver: groupBy cancels its
      * source only when every group is done, and the abandoned one never is, so the queue stays
      * bound after dispose(). The test ends the subscription through the source's own Subscription.
      */
     @Test
+    @ExpectsStallWarning(required = true)
     void anAbandonedGroupStrandsItsPacketsThenStopsReadingForGood() throws Exception {
+        io.nfqueue.reactor.internal.StallWatchAccess.demandStallAfter(Duration.ofSeconds(1));
+        try {
+            abandonedGroup();
+        } finally {
+            io.nfqueue.reactor.internal.StallWatchAccess.reset();
+        }
+    }
+
+    private void abandonedGroup() throws Exception {
         AtomicReference<Subscription> plainSource = new AtomicReference<>();
         AtomicReference<Subscription> safeSource = new AtomicReference<>();
         Lane plain = lane("groupBy, abandoned group, plain form");
@@ -371,7 +383,8 @@ class OperatorTableKernelTest {
             assertEquals(heldByGroup, c.unresolved(), lane.report());
             assertTrue(c.received() < 1200, "reading stopped before the end: " + lane.report());
             assertEquals(0, lane.receiver.backpressure().get(0).outstandingDemand(), "no demand left");
-            assertEquals(0, lane.receiver.backpressure().get(0).readingStalls(), "not a maxInFlight stall: no warning");
+            assertEquals(0, lane.receiver.backpressure().get(0).readingStalls(), "not a maxInFlight stall, and the "
+                    + "stranded packets still count as held: no warning yet");
             lane.ledger.assertOnlyUserVerdicts();
         }
         // The verdict timeout frees the stranded packets, not the demand.
@@ -392,6 +405,15 @@ class OperatorTableKernelTest {
             assertEquals(lane.sent.size(), lane.counters().received() + k.queued() + k.queueDropped(),
                     "every packet sent is read, held or dropped by the kernel: " + k + " " + lane.report());
         }
+        // Nothing unresolved, nothing requested, packets in the kernel: the demand-stall warning.
+        for (Lane lane : List.of(plain, safe)) {
+            KernelWait.until(() -> lane.receiver.backpressure().get(0).readingStalls() == 1, Duration.ofSeconds(5),
+                    () -> "the demand stall counted: " + lane.report());
+        }
+        List<String> warnings = StallWarningGuard.warnings();
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.stream().allMatch(w -> w.contains("requested nothing") && w.contains("groupBy")),
+                warnings.toString());
         // dispose() does not reach the receiver: the queue stays bound.
         long plainBefore = plain.counters().received();
         long safeBefore = safe.counters().received();
@@ -408,7 +430,6 @@ class OperatorTableKernelTest {
             KernelWait.until(() -> !lane.isBound(), Duration.ofSeconds(5), "unbound by the source's cancel");
             lane.assertExactlyOnce();
         }
-        assertEquals(List.of(), StallWarningGuard.warnings(), "the stop is silent");
     }
 
     /**

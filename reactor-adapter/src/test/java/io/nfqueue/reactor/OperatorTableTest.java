@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The synchronous rows of the operator table (docs/operators.md) over the fake transport, with
+ * The synchronous rows of the operator table (docs/guide.md, "Composing operators") over the fake transport, with
  * the receiver's default options: filter, skip, distinct, onErrorContinue, onErrorResume, in the
  * safe form ({@code receive(packets -> ...)}) and the plain form ({@code receive()...subscribe}).
  * Packets 1..N are offered before subscribing; the fake records every verdict by packet id. The

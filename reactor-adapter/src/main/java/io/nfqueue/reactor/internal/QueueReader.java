@@ -102,7 +102,7 @@ final class QueueReader implements Runnable {
         this.maxLength = maxLength;
         this.rate = new DrainRate(RATE_TAU_BUSY_NANOS, RATE_TAU_WALL_NANOS, RATE_MIN_BUSY_NANOS,
                 RATE_HOLD_NANOS);
-        this.stall = new StallWatch(queue, maxInFlight);
+        this.stall = new StallWatch(queue, maxInFlight, parent::outstandingDemand);
         this.handoffScheduler = handoffScheduler;
         this.handoff = handoffScheduler == null ? null : handoffScheduler.createWorker();
         // A verdict that frees capacity wakes a reader parked at its in-flight limit.

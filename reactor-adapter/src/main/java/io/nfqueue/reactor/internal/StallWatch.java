@@ -9,11 +9,19 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Says so when a queue's reading has stopped because {@code maxInFlight} packets wait for their
- * verdict: the symptom of a pipeline that strands packets (an operator dropped them and nothing
- * gave them a verdict), or of one that holds more at once than it was given room for. Without
- * it the only sign would be a kernel queue that fills and then drops every packet, silently. One
- * WARN per stall (at most one a minute per queue, with the count of those not logged), and a
+ * Says so when a queue's reading has stopped for good reason to think something is wrong, which
+ * otherwise shows only as a kernel queue that fills and then drops every packet, silently:
+ * <ul>
+ * <li>{@code maxInFlight} packets wait for their verdict for over a second: a pipeline that
+ * strands packets (an operator dropped them and nothing gave them a verdict), or one that holds
+ * more at once than it was given room for;
+ * <li>the subscriber has requested nothing for five seconds while the JVM holds none of its
+ * packets and the kernel holds more: nothing is being worked on, yet nothing is asked for. A
+ * stage that stopped requesting for good, such as a {@code groupBy} whose group nobody subscribes
+ * to (once that group's buffer is full, the whole {@code groupBy} requests nothing more). A slow
+ * subscriber does not look like this: it holds the packet it works on.
+ * </ul>
+ * One WARN per stall (at most one a minute per queue, with the count of those not logged), and a
  * counter of stalls. Driven by the watchdog's tick; one thread.
  */
 final class StallWatch {
@@ -25,20 +33,30 @@ final class StallWatch {
      * timeout that would resolve stranded packets.
      */
     static volatile long stallAfterNanos = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * How long demand must have been zero, with nothing unresolved and packets waiting in the
+     * kernel, before that counts as a stall. Longer than the in-flight case: a pipeline may finish
+     * work on packets it has resolved (a write of their results) before it asks for more.
+     */
+    static volatile long demandStallAfterNanos = TimeUnit.SECONDS.toNanos(5);
     private static final long LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final BoundQueue queue;
     private final int maxInFlight;
+    private final java.util.function.LongSupplier outstandingDemand;
     private long atLimitSince = -1;
     private boolean counted;
+    private long idleDemandSince = -1;
+    private boolean demandCounted;
     private volatile long stalls;
     private long lastLog;
     private boolean logged;
     private long unlogged;
 
-    StallWatch(BoundQueue queue, int maxInFlight) {
+    StallWatch(BoundQueue queue, int maxInFlight, java.util.function.LongSupplier outstandingDemand) {
         this.queue = queue;
         this.maxInFlight = maxInFlight;
+        this.outstandingDemand = outstandingDemand;
     }
 
     /** Stalls so far: times reading stayed stopped at the in-flight limit for longer than a second. */
@@ -47,6 +65,7 @@ final class StallWatch {
     }
 
     void check(long now) {
+        checkDemand(now);
         int unresolved = queue.unresolvedCount();
         if (unresolved < maxInFlight) {
             atLimitSince = -1;
@@ -66,15 +85,58 @@ final class StallWatch {
             return;
         }
         Duration oldest = queue.oldestUnresolvedAge();
-        String earlier = unlogged > 0 ? " (" + unlogged + " more stalls since the last warning)" : "";
-        LOG.log(Level.WARNING, String.format(Locale.ROOT,
+        warn(now, String.format(Locale.ROOT,
                 "queue %d: reading has stopped for %.1f s: %d packets (maxInFlight) wait for their verdict, the oldest "
                         + "for %.1f s%s. Packets that an operator drops (filter, distinct, onErrorContinue, an abandoned "
                         + "groupBy group, ...) keep their place until the verdict timeout unless the pipeline hands them "
                         + "back: subscribe with receiver.receive(packets -> ...), or end the chain with "
                         + ".transform(Verdicts.resolveDropped()); if the pipeline holds this many packets on purpose, "
                         + "raise ReceiverOptions.maxInFlight. See docs/guide.md, \"Composing operators\".",
-                queue.queueNumber(), (now - atLimitSince) / 1e9, unresolved, oldest.toNanos() / 1e9, earlier));
+                queue.queueNumber(), (now - atLimitSince) / 1e9, unresolved, oldest.toNanos() / 1e9, "%s"));
+    }
+
+    /** The second kind: no demand, nothing held in the JVM, packets waiting in the kernel. */
+    private void checkDemand(long now) {
+        if (outstandingDemand.getAsLong() != 0 || queue.unresolvedCount() != 0) {
+            idleDemandSince = -1;
+            demandCounted = false;
+            return;
+        }
+        if (idleDemandSince < 0) {
+            idleDemandSince = now;
+        }
+        if (demandCounted || now - idleDemandSince < demandStallAfterNanos) {
+            return;
+        }
+        long waiting;
+        try {
+            waiting = queue.stats().queued(); // all unread: nothing is unresolved
+        } catch (RuntimeException closedMeanwhile) {
+            return;
+        }
+        if (waiting == 0) {
+            return; // nothing waits: an idle subscriber that asked for nothing, which is its right
+        }
+        demandCounted = true;
+        if (logged && now - lastLog < LOG_INTERVAL_NANOS) {
+            unlogged++;
+            stalls++;
+            return;
+        }
+        warn(now, String.format(Locale.ROOT,
+                "queue %d: reading has stopped for %.1f s: the subscriber has requested nothing while it holds no "
+                        + "packet and %d wait in the kernel%%s. A stage of the pipeline has stopped requesting: a "
+                        + "groupBy group that nothing subscribes to (once its buffer is full the whole groupBy asks for "
+                        + "nothing more: consume or cancel every group), a window that is never subscribed, a subscriber "
+                        + "that forgot to request. The kernel drops what exceeds its queue. See docs/guide.md, "
+                        + "\"Composing operators\".",
+                queue.queueNumber(), (now - idleDemandSince) / 1e9, waiting));
+    }
+
+    /** Logs {@code message} (whose %s takes the count of stalls not logged since the last line). */
+    private void warn(long now, String message) {
+        String earlier = unlogged > 0 ? " (" + unlogged + " more stalls since the last warning)" : "";
+        LOG.log(Level.WARNING, message.replace("%s", earlier));
         logged = true;
         lastLog = now;
         unlogged = 0;

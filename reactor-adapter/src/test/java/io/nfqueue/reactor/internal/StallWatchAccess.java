@@ -14,7 +14,12 @@ public final class StallWatchAccess {
         StallWatch.stallAfterNanos = d.toNanos();
     }
 
+    public static void demandStallAfter(Duration d) {
+        StallWatch.demandStallAfterNanos = d.toNanos();
+    }
+
     public static void reset() {
         StallWatch.stallAfterNanos = DEFAULT;
+        StallWatch.demandStallAfterNanos = TimeUnit.SECONDS.toNanos(5);
     }
 }
