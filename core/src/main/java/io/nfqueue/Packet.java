@@ -28,23 +28,26 @@ public final class Packet {
         }
     }
 
+    // state: the resolution in the low byte (set once, by the claim), and the send bookkeeping
+    // above it, written only by the verdict sender under its lock once the packet is resolved.
     private static final int UNRESOLVED = 0;
     /** Resolved by the program; {@code DEFAULT_BASE + cause.ordinal()} when resolved by default. */
     private static final int RESOLVED = 1;
     private static final int DEFAULT_BASE = 2;
+    private static final int RESOLUTION_MASK = 0xff;
+    private static final int SENT = 1 << 8;
+    private static final int ATTEMPT_SHIFT = 9;
+    private static final int ATTEMPT_MASK = 0x3;
     private static final DefaultVerdictCause[] CAUSES = DefaultVerdictCause.values();
     private static final Hook[] HOOKS = Hook.values();
 
-    // bits: the immutable small fields, and the two the flusher updates (see sent()).
+    // bits: the small metadata fields, packed; final.
     private static final int HW_PROTOCOL_MASK = 0xffff;
     private static final int HOOK_SHIFT = 16;
     private static final int HOOK_MASK = 0x7;
     private static final int TRUNCATED = 1 << 19;
     private static final int GSO = 1 << 20;
     private static final int CSUM_NOT_READY = 1 << 21;
-    private static final int SENT = 1 << 22;
-    private static final int ATTEMPT_SHIFT = 23;
-    private static final int ATTEMPT_MASK = 0x3;
 
     // The layout is kept to 64 bytes (12-byte header, one long, six ints, five references with
     // compressed oops): the packet is the only per-packet object on the receive-to-verdict path
@@ -55,8 +58,7 @@ public final class Packet {
     private final int inDevice;
     private final int outDevice;
     private volatile int state;
-    /** Written by the flusher only for {@link #SENT} and the attempt count; other bits never change. */
-    private int bits;
+    private final int bits;
     private final BoundQueue owner;
     private final byte[] payload;
     private final PacketExtras extras;
@@ -240,8 +242,7 @@ public final class Packet {
         if (!owner.resolve(this, verdict, null)) {
             int s = state;
             throw new VerdictAlreadyGivenException("packet " + id + " of queue " + queueNumber()
-                    + " already has a verdict (" + describeResolution() + ")",
-                    s >= DEFAULT_BASE ? CAUSES[s - DEFAULT_BASE] : null);
+                    + " already has a verdict (" + describeResolution() + ")", defaultCause(s));
         }
     }
 
@@ -258,7 +259,12 @@ public final class Packet {
 
     /** True once a verdict was given, by the program or by default. */
     public boolean isResolved() {
-        return state != UNRESOLVED;
+        return (state & RESOLUTION_MASK) != UNRESOLVED;
+    }
+
+    private static DefaultVerdictCause defaultCause(int state) {
+        int r = state & RESOLUTION_MASK;
+        return r >= DEFAULT_BASE ? CAUSES[r - DEFAULT_BASE] : null;
     }
 
     /** Claims the packet for one verdict: true for exactly one caller. */
@@ -272,17 +278,24 @@ public final class Packet {
 
     /** Its verdict went into a send. Only the thread holding the owner's send lock calls these. */
     boolean sent() {
-        return (bits & SENT) != 0;
+        return (state & SENT) != 0;
     }
 
+    /**
+     * Marks the verdict as in a send (or back out of one whose send failed). Only the verdict
+     * sender, under its lock, writes these bits, and only once the packet is resolved, when the
+     * claim no longer touches the state: a release store, no fence per packet.
+     */
     void sent(boolean value) {
-        bits = value ? bits | SENT : bits & ~SENT;
+        int s = state;
+        STATE.setRelease(this, value ? s | SENT : s & ~SENT);
     }
 
-    /** Counts a failed send of its verdict; returns the failures so far (saturating at 3). */
+    /** Counts a failed send of its verdict; returns the failures so far (saturating at 3). As {@link #sent}. */
     int failedSend() {
-        int attempts = Math.min(ATTEMPT_MASK, ((bits >>> ATTEMPT_SHIFT) & ATTEMPT_MASK) + 1);
-        bits = (bits & ~(ATTEMPT_MASK << ATTEMPT_SHIFT)) | (attempts << ATTEMPT_SHIFT);
+        int s = state;
+        int attempts = Math.min(ATTEMPT_MASK, ((s >>> ATTEMPT_SHIFT) & ATTEMPT_MASK) + 1);
+        STATE.setRelease(this, (s & ~(ATTEMPT_MASK << ATTEMPT_SHIFT)) | (attempts << ATTEMPT_SHIFT));
         return attempts;
     }
 
@@ -299,8 +312,7 @@ public final class Packet {
     }
 
     private String describeResolution() {
-        int s = state;
-        DefaultVerdictCause cause = s >= DEFAULT_BASE ? CAUSES[s - DEFAULT_BASE] : null;
+        DefaultVerdictCause cause = defaultCause(state);
         Verdict v = verdict;
         if (cause != null) {
             return "default verdict " + v + " because of " + cause;

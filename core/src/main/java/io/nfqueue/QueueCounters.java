@@ -16,12 +16,22 @@ import java.util.Map;
  *                          message for want of receive buffer; its count is {@link QueueStats#userDropped()})
  * @param kernelErrors      error acknowledgements the kernel sent back (e.g. ENOENT for an unknown id)
  * @param sendFailures      batches of verdicts that could not be sent
+ * @param verdictsLostAtClose verdicts given after the socket closed, which could not be sent (the
+ *                          kernel dropped their packets at unbind): a race lost against
+ *                          {@code close()}; 0 unless a verdict's thread stalled inside the library
  */
 public record QueueCounters(long received, long verdictsSent, Map<DefaultVerdictCause, Long> defaultVerdicts,
-                            int unresolved, long receiveBufferDrops, long kernelErrors, long sendFailures) {
+                            int unresolved, long receiveBufferDrops, long kernelErrors, long sendFailures,
+                            long verdictsLostAtClose) {
 
     public QueueCounters {
         defaultVerdicts = Collections.unmodifiableMap(new EnumMap<>(defaultVerdicts));
+    }
+
+    /** Counters without verdicts lost at close (the form before that count existed). */
+    public QueueCounters(long received, long verdictsSent, Map<DefaultVerdictCause, Long> defaultVerdicts,
+                         int unresolved, long receiveBufferDrops, long kernelErrors, long sendFailures) {
+        this(received, verdictsSent, defaultVerdicts, unresolved, receiveBufferDrops, kernelErrors, sendFailures, 0);
     }
 
     /** Default verdicts given for {@code cause}. */
