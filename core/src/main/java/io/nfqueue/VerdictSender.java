@@ -188,7 +188,7 @@ final class VerdictSender {
                 send(i);
                 writer.reset();
             }
-            writer.write(q);
+            writer.write(q, queueNumber);
         }
         if (writer.count() > 0) {
             send(n);

@@ -62,7 +62,7 @@ final class VerdictWriter {
         return (size + 7) & ~7;
     }
 
-    void write(Packet p) {
+    void write(Packet p, int queue) {
         Verdict v = p.resolvedVerdict();
         int base = position;
         byte[] payload = v.payloadUnsafe();
@@ -77,7 +77,7 @@ final class VerdictWriter {
         tx.putInt(base + k.verVerdict, code(v));
         tx.putInt(base + k.verFlags, flags);
         tx.putInt(base + k.verMark, v.markUnsafe());
-        tx.putInt(base + k.verQueue, p.queueNumber());
+        tx.putInt(base + k.verQueue, queue);
         tx.putInt(base + k.verPayloadLength, payload == null ? 0 : payload.length);
         if (payload != null) {
             tx.put(base + k.verdictSize, payload);
