@@ -292,6 +292,25 @@ public final class PacketReceiver {
                 concurrency, 1);
     }
 
+    /** The internal package's view of the options (it depends on nothing of this package). */
+    private static io.nfqueue.reactor.internal.SubscriptionConfig config(ReceiverOptions o) {
+        return new io.nfqueue.reactor.internal.SubscriptionConfig(o.firstQueue(), o.lastQueue(), o::queueOptionsFor,
+                o.maxInFlight(), o.maxLengthFloor(), o.maxLengthCeiling(), o.maxLengthHysteresis(),
+                o.maxQueueDelay().toNanos(), o.handoffScheduler().orElse(null), o.threadFactory(),
+                bindingHooks(o.boundHooks()), bindingHooks(o.unboundHooks()));
+    }
+
+    /** The user's hooks, each told of a {@link QueueBinding} made from the queue. */
+    private static List<java.util.function.Consumer<BoundQueue>> bindingHooks(
+            List<java.util.function.Consumer<QueueBinding>> hooks) {
+        List<java.util.function.Consumer<BoundQueue>> adapted = new ArrayList<>(hooks.size());
+        for (java.util.function.Consumer<QueueBinding> hook : hooks) {
+            adapted.add(q -> hook.accept(new QueueBinding(q.queueNumber(), q.options().networkNamespace(),
+                    Integer.toUnsignedLong(q.portId()))));
+        }
+        return adapted;
+    }
+
     /**
      * The source: each subscriber gets a {@link ReceiverSubscription} that binds the queues.
      * Scannable, so that {@code log()}, {@code tap(Micrometer.metrics(registry))} and
@@ -340,7 +359,7 @@ public final class PacketReceiver {
                 return;
             }
             ReceiverSubscription[] self = new ReceiverSubscription[1];
-            ReceiverSubscription.subscribe(actual, options, owner.binder, options.threadFactory(), s -> {
+            ReceiverSubscription.subscribe(actual, PacketReceiver.config(options), owner.binder, s -> {
                 self[0] = s;
                 owner.bound(s);
             }, () -> owner.ended(self[0], first, last), owner.listeners());

@@ -3,14 +3,12 @@ package io.nfqueue.reactor.internal;
 import io.nfqueue.BoundQueue;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
-import io.nfqueue.reactor.ReceiverOptions;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Operators;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
@@ -33,9 +31,9 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final Runnable onTerminate;
     private final io.nfqueue.ResolutionListener listener;
-    private final ReceiverOptions options;
+    private final SubscriptionConfig options;
 
-    private ReceiverSubscription(CoreSubscriber<? super Packet> actual, ReceiverOptions options, Runnable onTerminate,
+    private ReceiverSubscription(CoreSubscriber<? super Packet> actual, SubscriptionConfig options, Runnable onTerminate,
                                  io.nfqueue.ResolutionListener listener) {
         this.actual = actual;
         this.options = options;
@@ -56,28 +54,26 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
      *
      * @return the subscription, or null when binding failed (the subscriber has had onError)
      */
-    public static ReceiverSubscription subscribe(CoreSubscriber<? super Packet> actual, ReceiverOptions options,
+    public static ReceiverSubscription subscribe(CoreSubscriber<? super Packet> actual, SubscriptionConfig options,
                                                  Function<io.nfqueue.QueueOptions, BoundQueue> binder,
-                                                 ThreadFactory threads,
                                                  java.util.function.Consumer<ReceiverSubscription> onBound,
                                                  Runnable onTerminate, io.nfqueue.ResolutionListener listener) {
         ReceiverSubscription s = new ReceiverSubscription(actual, options, onTerminate, listener);
         try {
             for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
-                io.nfqueue.QueueOptions qo = options.queueOptionsFor(q);
+                io.nfqueue.QueueOptions qo = options.queueOptions().apply(q);
                 BoundQueue queue = binder.apply(qo);
-                MaxLengthControl control = new MaxLengthControl(options.maxLengthFloor(), options.maxLengthCeiling(),
-                        options.maxLengthHysteresis(), options.maxQueueDelay().toNanos(), qo.maxLength());
+                MaxLengthControl control = new MaxLengthControl(options.floor(), options.ceiling(),
+                        options.hysteresis(), options.budgetNanos(), qo.maxLength());
                 QueueReader reader;
                 try {
-                    reader = new QueueReader(s, queue, options.maxInFlight(), control,
-                            options.handoffScheduler().orElse(null), s.emitter);
+                    reader = new QueueReader(s, queue, options.maxInFlight(), control, options.handoff(), s.emitter);
                 } catch (RuntimeException | Error e) {
                     queue.close(); // not a reader yet, so closeAll would not see it
                     throw e;
                 }
                 s.readers.add(reader);
-                s.runHooks(options.boundHooks(), queue, "bound");
+                s.runHooks(options.onBound(), queue, "bound");
             }
         } catch (Throwable e) {
             s.terminated.set(true);
@@ -90,11 +86,11 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
         JvmShutdown.register(s);
         actual.onSubscribe(s);
         for (QueueReader r : s.readers) {
-            r.start(threads);
+            r.start(options.threads());
         }
         String range = options.firstQueue() == options.lastQueue() ? String.valueOf(options.firstQueue())
                 : options.firstQueue() + "-" + options.lastQueue();
-        s.watchdog.start(threads, "nfqueue-" + range + "-watchdog");
+        s.watchdog.start(options.threads(), "nfqueue-" + range + "-watchdog");
         return s;
     }
 
@@ -223,21 +219,15 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
         watchdog.wake();
         JvmShutdown.unregister(this);
         for (QueueReader r : readers) {
-            runHooks(options.unboundHooks(), r.queue(), "unbound");
+            runHooks(options.onUnbound(), r.queue(), "unbound");
         }
     }
 
     /** Runs the user's bound or unbound hooks; one that throws is logged and cannot undo anything. */
-    private void runHooks(List<java.util.function.Consumer<io.nfqueue.reactor.QueueBinding>> hooks, BoundQueue queue,
-                          String when) {
-        if (hooks.isEmpty()) {
-            return;
-        }
-        io.nfqueue.reactor.QueueBinding binding = new io.nfqueue.reactor.QueueBinding(queue.queueNumber(),
-                queue.options().networkNamespace(), Integer.toUnsignedLong(queue.portId()));
-        for (java.util.function.Consumer<io.nfqueue.reactor.QueueBinding> hook : hooks) {
+    private void runHooks(List<java.util.function.Consumer<BoundQueue>> hooks, BoundQueue queue, String when) {
+        for (java.util.function.Consumer<BoundQueue> hook : hooks) {
             try {
-                hook.accept(binding);
+                hook.accept(queue);
             } catch (RuntimeException e) {
                 System.getLogger("io.nfqueue.reactor").log(System.Logger.Level.WARNING,
                         "a doOn" + (when.equals("bound") ? "Bound" : "Unbound") + " hook threw for queue "
