@@ -45,6 +45,12 @@ int nfq_jni_register_verdict(JNIEnv *env, jclass natives);
 int nfq_jni_register_constants(JNIEnv *env, jclass natives);
 int nfq_jni_register_netns(JNIEnv *env, jclass natives);
 
+/* Moves the calling thread into the network namespace at path; returns a descriptor of the one
+ * it was in, or -1 with an exception pending. */
+int nfq_jni_enter_netns(JNIEnv *env, const char *path);
+/* Moves the calling thread back (closes original); 0, or -1 with an exception pending. */
+int nfq_jni_leave_netns(JNIEnv *env, int original);
+
 /* Takes a handle from Java; NULL (with an exception pending) when it is 0. */
 struct nfq_jni_socket *nfq_jni_socket_of(JNIEnv *env, jlong handle);
 

@@ -12,30 +12,22 @@
 
 #include "nfqueue_jni_internal.h"
 
-/* Enters the namespace at path; returns a descriptor of the one the thread was in (for
- * leaveNetworkNamespace), or throws. */
-static jint JNICALL nfqueue_enter_netns(JNIEnv *env, jclass cls, jstring ns_path)
+int nfq_jni_enter_netns(JNIEnv *env, const char *path)
 {
-    (void)cls;
-    const char *path = (*env)->GetStringUTFChars(env, ns_path, NULL);
-    if (path == NULL)
-        return -1;
     int target = open(path, O_RDONLY | O_CLOEXEC);
-    int err = errno;
-    (*env)->ReleaseStringUTFChars(env, ns_path, path);
     if (target < 0) {
-        nfq_jni_throw_errno(env, "open network namespace", err);
+        nfq_jni_throw_errno(env, "open network namespace", errno);
         return -1;
     }
     int original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (original < 0) {
-        err = errno;
+        int err = errno;
         close(target);
         nfq_jni_throw_errno(env, "open /proc/thread-self/ns/net", err);
         return -1;
     }
     if (setns(target, CLONE_NEWNET) != 0) {
-        err = errno;
+        int err = errno;
         close(target);
         close(original);
         nfq_jni_throw_errno(env, "setns into network namespace", err);
@@ -45,14 +37,35 @@ static jint JNICALL nfqueue_enter_netns(JNIEnv *env, jclass cls, jstring ns_path
     return original;
 }
 
-static void JNICALL nfqueue_leave_netns(JNIEnv *env, jclass cls, jint original)
+int nfq_jni_leave_netns(JNIEnv *env, int original)
 {
-    (void)cls;
     int rc = setns(original, CLONE_NEWNET);
     int err = errno;
     close(original);
-    if (rc != 0)
+    if (rc != 0) {
         nfq_jni_throw_errno(env, "setns back to the original network namespace", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Enters the namespace at path; returns a descriptor of the one the thread was in (for
+ * leaveNetworkNamespace), or throws. */
+static jint JNICALL nfqueue_enter_netns(JNIEnv *env, jclass cls, jstring ns_path)
+{
+    (void)cls;
+    const char *path = (*env)->GetStringUTFChars(env, ns_path, NULL);
+    if (path == NULL)
+        return -1;
+    int original = nfq_jni_enter_netns(env, path);
+    (*env)->ReleaseStringUTFChars(env, ns_path, path);
+    return original;
+}
+
+static void JNICALL nfqueue_leave_netns(JNIEnv *env, jclass cls, jint original)
+{
+    (void)cls;
+    nfq_jni_leave_netns(env, original);
 }
 
 static const JNINativeMethod methods[] = {

@@ -27,6 +27,10 @@
 
 /* Room for the largest verdict (a 65 531-byte payload plus headers) twice over. */
 #define SEND_CAPACITY (256 * 1024)
+/* await_ack: datagrams it may look at (and leave) before it gives up on the acknowledgement. */
+#define ACK_MAX_SKIPS 64
+/* Room for one config message: header, command, params, max-length, flags and mask. */
+#define CONFIG_MESSAGE_MAX 256
 /* How long configure() waits for the kernel's acknowledgement. */
 #define ACK_TIMEOUT_MS 5000
 
@@ -47,37 +51,16 @@ static int set_buffer(int fd, int force_opt, int opt, int bytes)
 /* socket() in the namespace at ns_path, then back: setns() affects only this thread. */
 static int socket_in_namespace(JNIEnv *env, const char *ns_path)
 {
-    int target = open(ns_path, O_RDONLY | O_CLOEXEC);
-    if (target < 0) {
-        nfq_jni_throw_errno(env, "open network namespace", errno);
+    int original = nfq_jni_enter_netns(env, ns_path);
+    if (original < 0)
         return -1;
-    }
-    int original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (original < 0) {
-        int err = errno;
-        close(target);
-        nfq_jni_throw_errno(env, "open /proc/thread-self/ns/net", err);
-        return -1;
-    }
-    if (setns(target, CLONE_NEWNET) != 0) {
-        int err = errno;
-        close(target);
-        close(original);
-        nfq_jni_throw_errno(env, "setns into network namespace", err);
-        return -1;
-    }
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
     int socket_err = errno;
-    int back = setns(original, CLONE_NEWNET);
-    int back_err = errno;
-    close(target);
-    close(original);
-    if (back != 0) {
-        /* This thread is now stuck in the other namespace; refuse rather than let later
-         * sockets of this thread land there unnoticed. */
+    if (nfq_jni_leave_netns(env, original) != 0) {
+        /* This thread is now stuck in the other namespace (an exception is pending); refuse
+         * rather than let later sockets of this thread land there unnoticed. */
         if (fd >= 0)
             close(fd);
-        nfq_jni_throw_errno(env, "setns back to the original network namespace", back_err);
         return -1;
     }
     if (fd < 0) {
@@ -225,7 +208,7 @@ static void JNICALL nfqueue_attach(JNIEnv *env, jclass cls, jlong handle, jobjec
 static int await_ack(struct nfq_jni_socket *s, uint32_t seq)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(8)));
-    for (int attempt = 0; attempt < 64; attempt++) {
+    for (int attempt = 0; attempt < ACK_MAX_SKIPS; attempt++) {
         struct pollfd p = {.fd = s->fd, .events = POLLIN};
         int ready = poll(&p, 1, ACK_TIMEOUT_MS);
         if (ready < 0) {
@@ -268,8 +251,10 @@ static jint JNICALL nfqueue_configure(JNIEnv *env, jclass cls, jlong handle, jin
     struct nfq_jni_socket *s = nfq_jni_socket_of(env, handle);
     if (s == NULL)
         return -EBADF;
-    char buf[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(8)));
-    memset(buf, 0, 256);
+    /* A config message is a header and a few small attributes, far below this; zeroed so that
+     * attribute padding goes out as zeros. */
+    char buf[CONFIG_MESSAGE_MAX] __attribute__((aligned(8)));
+    memset(buf, 0, sizeof(buf));
     struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, (uint32_t)queue);
     s->seq = s->seq + 1 == 0 ? 1 : s->seq + 1;
     nlh->nlmsg_seq = s->seq;

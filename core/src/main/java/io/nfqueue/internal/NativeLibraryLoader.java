@@ -19,6 +19,12 @@ import java.util.Locale;
  */
 final class NativeLibraryLoader {
     static final String LIBRARY = "nfqueue_jni";
+    /**
+     * The system property through which the shim's JNI_OnLoad learns the name of the class to
+     * register its natives on: the name as it is at run time, so that a relocated (shaded) copy
+     * of this library binds too. Not itself under io.nfqueue, or a relocation would rewrite it.
+     */
+    static final String NATIVES_CLASS_PROPERTY = "nfqueue.jni.natives";
 
     private NativeLibraryLoader() {
     }
@@ -29,6 +35,7 @@ final class NativeLibraryLoader {
             throw new NativeLibraryUnavailableException(
                     "NFQUEUE exists only on Linux; this JVM runs on " + os, null);
         }
+        System.setProperty(NATIVES_CLASS_PROPERTY, Natives.class.getName());
         UnsatisfiedLinkError fromPath;
         try {
             System.loadLibrary(LIBRARY);
