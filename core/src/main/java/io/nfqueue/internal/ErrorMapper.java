@@ -16,37 +16,66 @@ public final class ErrorMapper {
     private static final String GRANT = "run as root, or grant CAP_NET_ADMIN for the whole run "
             + "(setcap cap_net_admin+ep on the java binary, or systemd AmbientCapabilities=CAP_NET_ADMIN)";
 
+    /** EACCES: the same on every Linux architecture. */
+    private static final int EACCES = 13;
+
     private ErrorMapper() {
     }
 
     /** A failure of any operation, without special knowledge of the queue. */
     public static NfQueueException map(String operation, int errno) {
+        return map(operation, errno, null);
+    }
+
+    /**
+     * The public exception for {@code errno}, built with its cause: {@link Throwable#initCause}
+     * cannot be used afterwards, since these constructors set the cause (to null when there is none).
+     */
+    private static NfQueueException map(String operation, int errno, Throwable cause) {
         NativeConstants k = NativeConstants.get();
         String what = operation + " failed: " + ErrnoNames.describe(errno);
         if (errno == k.eperm) {
-            return new MissingPrivilegeException(what + "; NFQUEUE needs CAP_NET_ADMIN: " + GRANT, operation, errno, null);
+            return new MissingPrivilegeException(what + "; NFQUEUE needs CAP_NET_ADMIN: " + GRANT, operation, errno, cause);
         }
         if (errno == k.eopnotsupp) {
+            // UnsupportedKernelFeatureException takes no cause; operation and errno carry all the ErrnoException had.
             return new UnsupportedKernelFeatureException(what + "; the kernel lacks a requested feature", operation, errno);
         }
-        return new NfQueueException(what, operation, errno, null);
+        return new NfQueueException(what, operation, errno, cause);
     }
 
-    /** A failure thrown by the shim while opening a socket in the namespace at {@code netns} (or null). */
+    /**
+     * A failure thrown by the shim while opening a socket in the namespace at {@code netns} (or
+     * null): the message and {@link NfQueueException#operation()} of a namespace step name the path.
+     */
     public static NfQueueException map(ErrnoException e, Path netns) {
         NativeConstants k = NativeConstants.get();
-        if (netns != null && e.errno() == k.enoent && e.operation().startsWith("open network namespace")) {
-            return new NfQueueException("network namespace file " + netns + " does not exist: create the "
-                    + "namespace with 'ip netns add NAME' and use /var/run/netns/NAME", e.operation() + " " + netns,
-                    e.errno(), e);
+        boolean namespaceStep = e.operation().startsWith("open network namespace")
+                || e.operation().startsWith("setns into network namespace");
+        if (netns == null || !namespaceStep) {
+            return map(e);
         }
-        return map(e);
+        String operation = e.operation() + " " + netns;
+        String what = operation + " failed: " + ErrnoNames.describe(e.errno());
+        if (e.errno() == k.enoent && e.operation().startsWith("open network namespace")) {
+            return new NfQueueException(what + ": network namespace file " + netns + " does not exist: create "
+                    + "the namespace with 'ip netns add NAME' and use /var/run/netns/NAME", operation, e.errno(), e);
+        }
+        if (e.errno() == k.einval && e.operation().startsWith("setns")) {
+            return new NfQueueException(what + ": " + netns + " is not a network namespace file (expected "
+                    + "/var/run/netns/NAME or /proc/PID/ns/net)", operation, e.errno(), e);
+        }
+        if ((e.errno() == k.eperm || e.errno() == EACCES) && e.operation().startsWith("setns")) {
+            return new MissingPrivilegeException(what + "; entering another network namespace needs CAP_SYS_ADMIN: "
+                    + "run as root", operation, e.errno(), e);
+        }
+        return map(operation, e.errno(), e);
     }
 
     /** A failure thrown by the shim during set-up. */
     public static NfQueueException map(ErrnoException e) {
         NativeConstants k = NativeConstants.get();
-        if ((e.errno() == k.eperm || e.errno() == 13 /* EACCES */) && e.operation().startsWith("setns")) {
+        if ((e.errno() == k.eperm || e.errno() == EACCES) && e.operation().startsWith("setns")) {
             return new MissingPrivilegeException(e.getMessage()
                     + "; entering another network namespace needs CAP_SYS_ADMIN: run as root",
                     e.operation(), e.errno(), e);
@@ -55,9 +84,7 @@ public final class ErrorMapper {
             return new NfQueueException(e.getMessage() + "; the namespace file does not exist (create it with "
                     + "'ip netns add NAME', then use /var/run/netns/NAME)", e.operation(), e.errno(), e);
         }
-        NfQueueException mapped = map(e.operation(), e.errno());
-        mapped.initCause(e);
-        return mapped;
+        return map(e.operation(), e.errno(), e);
     }
 
     /**

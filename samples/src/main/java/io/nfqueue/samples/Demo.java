@@ -70,7 +70,7 @@ public final class Demo {
      */
     static DemoSummary run(Duration duration, boolean ansi, PrintStream out, Runnable onceRunning)
             throws InterruptedException {
-        Privileges.require("demo", "CAP_NET_ADMIN and CAP_SYS_ADMIN, to make network namespaces and bind a queue",
+        Privileges.require("CAP_NET_ADMIN and CAP_SYS_ADMIN, to make network namespaces and bind a queue",
                 Privileges.CAP_NET_ADMIN, Privileges.CAP_SYS_ADMIN);
         try (Cleanup cleanup = new Cleanup(out)) {
             try {

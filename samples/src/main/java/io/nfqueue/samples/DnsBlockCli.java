@@ -1,5 +1,7 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.QueueOptions;
+import io.nfqueue.Verdict;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,11 +13,15 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "dns-block", mixinStandardHelpOptions = true,
-        description = {"Drop DNS queries (UDP port 53) for names in a blocklist or under them (suffix match); "
-                + "accept the rest. Blocklist: one name per line, '#' comments."},
-        footerHeading = "%nFeed it with, e.g.:%n",
+        description = {"Drop DNS queries (UDP port 53, IPv4 and IPv6) for names in a blocklist or under them "
+                + "(suffix match); accept the rest.",
+            "Blocklist: one name a line (example.com), or hosts format (0.0.0.0 example.com www.example.com); "
+                + "'#' starts a comment. Lines that are not domain names (*.example.com, http://x.com, "
+                + "example.com/path) are skipped and counted in the first line printed; a list with no name is refused."},
+        footerHeading = "%nFeed it with, e.g. (both families: an IPv4-only rule lets IPv6 DNS pass unfiltered):%n",
         footer = {"  iptables -A OUTPUT -p udp --dport 53 -j NFQUEUE --queue-num N --queue-bypass",
-            "  nft add rule inet filter output udp dport 53 queue num N bypass",
+            "  ip6tables -A OUTPUT -p udp --dport 53 -j NFQUEUE --queue-num N --queue-bypass",
+            "  nft add rule inet filter output udp dport 53 queue num N bypass   (the inet family covers both)",
             "  (nft's queue statement needs a kernel with CONFIG_NFT_QUEUE; iptables' NFQUEUE target does not)",
             "Needs root (CAP_NET_ADMIN; --netns also CAP_SYS_ADMIN)."})
 final class DnsBlockCli implements Callable<Integer> {
@@ -36,7 +42,8 @@ final class DnsBlockCli implements Callable<Integer> {
         CommandLine cl = spec.commandLine();
         common.check(cl);
         DnsBlocker blocker = DnsBlocker.load(blocklist);
-        Samples.runPolling("dns-block", common, blocker, blocker.report(), blocker::report, out);
+        Samples.runPolling("dns-block", QueueOptions.queue(common.queue).defaultVerdict(Verdict.accept()), common,
+                blocker, () -> blocker.report() + blocker.rejected(), blocker::report, out);
         return 0;
     }
 }

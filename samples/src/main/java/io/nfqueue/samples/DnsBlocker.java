@@ -6,14 +6,17 @@ import io.nfqueue.packet.MalformedPacketException;
 import io.nfqueue.packet.PacketParser;
 import io.nfqueue.packet.UdpView;
 
-import java.io.IOException;
-import java.nio.file.Files;
+import java.net.IDN;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
-import java.util.HashSet;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * Drops DNS queries (UDP to port 53) whose first question's name is a blocklisted name or ends
@@ -21,40 +24,140 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class DnsBlocker implements PacketHandler {
     private final Set<String> blocked;
+    private final String rejected;
     private final PacketParser parser = new PacketParser();
     final AtomicLong queries = new AtomicLong();
     final AtomicLong dropped = new AtomicLong();
     final AtomicLong other = new AtomicLong();
 
     DnsBlocker(Set<String> blocked) {
-        this.blocked = Set.copyOf(blocked);
+        this(blocked, "");
     }
 
+    private DnsBlocker(Set<String> blocked, String rejected) {
+        this.blocked = Set.copyOf(blocked);
+        this.rejected = rejected;
+    }
+
+    /** Hosts-file entries for the machine itself, not names to block. */
+    private static final Set<String> LOCAL_NAMES = Set.of("localhost", "localhost.localdomain", "local",
+            "broadcasthost", "ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes",
+            "ip6-allrouters", "ip6-allhosts", "0.0.0.0");
+    private static final Pattern LABEL = Pattern.compile("[a-z0-9_-]{1,63}");
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    /**
+     * A parsed blocklist: the names, and the lines that held something that is not a domain name
+     * (how many, and the first of them, e.g. "line 3: '*.wild.test'").
+     */
+    record Blocklist(Set<String> names, int rejectedLines, String firstRejected) {
+        /** "" or "; skipped 2 lines that are not domain names (first: line 3: '*.wild.test')". */
+        String rejectedText() {
+            return rejectedLines == 0 ? "" : "; skipped " + Main.count(rejectedLines, "line")
+                    + " that " + (rejectedLines == 1 ? "is" : "are") + " not domain names (first: " + firstRejected + ")";
+        }
+    }
+
+    /** Loads a blocklist file; refuses one that is not text or holds no name. */
     static DnsBlocker load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new UsageException("no blocklist file at " + file);
+        return load(file, parseBlocklist(TextFiles.readLines(file, "blocklist")));
+    }
+
+    static DnsBlocker load(Path file, Blocklist list) {
+        if (list.names().isEmpty()) {
+            throw new UsageException("blocklist " + file + " holds no domain name" + list.rejectedText()
+                    + ": expected one name a line (example.com) or hosts format (0.0.0.0 example.com)");
+        }
+        return new DnsBlocker(list.names(), list.rejectedText());
+    }
+
+    /**
+     * One name a line (a plain domain list) or hosts format ({@code 0.0.0.0 example.com
+     * www.example.com}: an IP address, then names); '#' starts a comment; case and a trailing dot
+     * are ignored; international names are taken in their ASCII (punycode) form, as queries carry
+     * them. A hosts file's entries for the machine itself (localhost, broadcasthost...) are left
+     * out. What is not a name ({@code *.example.com}, {@code http://x.com}, {@code a b.com},
+     * {@code example.com/path}, an address alone) is counted and skipped.
+     */
+    static Blocklist parseBlocklist(List<String> lines) {
+        Set<String> names = new LinkedHashSet<>();
+        int rejected = 0;
+        String first = null;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            int hash = line.indexOf('#');
+            String text = (hash >= 0 ? line.substring(0, hash) : line).strip();
+            if (text.isEmpty()) {
+                continue;
+            }
+            String[] fields = text.split("\\s+");
+            boolean hosts = isAddress(fields[0]);
+            List<String> candidates = hosts ? Arrays.asList(fields).subList(1, fields.length) : Arrays.asList(fields);
+            boolean bad = candidates.isEmpty() || (!hosts && fields.length > 1);
+            if (!bad) {
+                for (String c : candidates) {
+                    String n = c.toLowerCase(Locale.ROOT);
+                    if (hosts && LOCAL_NAMES.contains(n)) {
+                        continue;
+                    }
+                    String name = domainName(n);
+                    if (name == null) {
+                        bad = true;
+                    } else {
+                        names.add(name);
+                    }
+                }
+            }
+            if (bad) {
+                rejected++;
+                if (first == null) {
+                    first = "line " + (i + 1) + ": '" + text + "'";
+                }
+            }
+        }
+        return new Blocklist(names, rejected, first);
+    }
+
+    /** The name in the form queries carry it (lower case, ASCII, no trailing dot), or null when it is not one. */
+    static String domainName(String text) {
+        String n = text;
+        while (n.endsWith(".")) {
+            n = n.substring(0, n.length() - 1);
+        }
+        if (n.isEmpty()) {
+            return null;
         }
         try {
-            return new DnsBlocker(parseBlocklist(Files.readAllLines(file)));
-        } catch (IOException e) {
-            throw new UsageException("cannot read blocklist " + file + ": " + e.getMessage());
+            n = IDN.toASCII(n, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+        } catch (IllegalArgumentException e) {
+            return null;
         }
+        if (n.length() > 253) {
+            return null;
+        }
+        String[] labels = n.split("\\.", -1);
+        for (String label : labels) {
+            if (!LABEL.matcher(label).matches()) {
+                return null;
+            }
+        }
+        // No top-level domain is all digits: "10.0.0.1" is an address, not a name.
+        return labels[labels.length - 1].chars().allMatch(Character::isDigit) ? null : n;
     }
 
-    /** One name per line; '#' comments; case and a trailing dot ignored. */
-    static Set<String> parseBlocklist(List<String> lines) {
-        Set<String> names = new HashSet<>();
-        for (String line : lines) {
-            int hash = line.indexOf('#');
-            String n = (hash >= 0 ? line.substring(0, hash) : line).trim().toLowerCase(Locale.ROOT);
-            while (n.endsWith(".")) {
-                n = n.substring(0, n.length() - 1);
-            }
-            if (!n.isEmpty()) {
-                names.add(n);
-            }
+    private static boolean isAddress(String field) {
+        if (IPV4.matcher(field).matches()) {
+            return true;
         }
-        return names;
+        if (field.indexOf(':') < 0 || !field.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
+            return false;
+        }
+        try {
+            InetAddress.getByName(field);   // a literal: no look-up
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /** True when {@code name} or one of its parent domains is blocklisted. */
@@ -102,8 +205,13 @@ final class DnsBlocker implements PacketHandler {
         }
     }
 
+    /** What was skipped when the blocklist was read, for the banner: "" or "; skipped N lines ...". */
+    String rejected() {
+        return rejected;
+    }
+
     String report() {
         return "queries " + queries.get() + ", blocked " + dropped.get() + ", other packets " + other.get()
-                + " (blocklist: " + blocked.size() + " names)";
+                + " (blocklist: " + Main.count(blocked.size(), "name") + ")";
     }
 }

@@ -91,20 +91,19 @@ final class Firewall implements PacketHandler {
                         Duration duration, PrintStream out) {
         QueueOptions options = QueueOptions.queue(queueNumber)
                 .defaultVerdict(defaultAccept ? Verdict.accept() : Verdict.drop());
-        options = Samples.requireAndApply("firewall", options, netns);
+        options = Samples.requireAndApply(options, netns);
         Firewall fw = new Firewall(rules, defaultAccept);
         NetfilterQueue queue = NetfilterQueue.open(options);
-        Thread onCtrlC = new Thread(queue::close, "nfq-firewall-close");
-        Runtime.getRuntime().addShutdownHook(onCtrlC);
-        try {
-            out.println("firewall on queue " + queueNumber + (netns == null ? "" : " in " + netns) + ": "
-                    + rules.rules().size() + " rules, default " + (defaultAccept ? "accept" : "drop"));
-            Samples.pollLoop(queue, fw, interval, duration, () -> out.println(fw.report()));
-        } finally {
-            queue.close();
-            Samples.removeHook(onCtrlC);
+        try (FinalReport last = new FinalReport("firewall", queue::close, () -> out.println(fw.report()))) {
+            try {
+                out.println("firewall on queue " + queueNumber + (netns == null ? "" : " in " + netns) + ": "
+                        + Main.count(rules.rules().size(), "rule") + ", default " + (defaultAccept ? "accept" : "drop"));
+                Samples.pollLoop(queue, fw, interval, duration, () -> out.println(fw.report()));
+            } finally {
+                queue.close();
+            }
+            last.print();
         }
-        out.println(fw.report());
         return fw;
     }
 }

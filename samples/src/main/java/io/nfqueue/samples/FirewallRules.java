@@ -3,10 +3,8 @@ package io.nfqueue.samples;
 import io.nfqueue.Hook;
 import io.nfqueue.Verdict;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * first rule that matches a packet decides; none matching, the default does. {@code mark}
  * accepts the packet with that netfilter mark. {@code dir in} is PREROUTING and INPUT,
  * {@code out} is OUTPUT and POSTROUTING; forwarded packets match only {@code any}. A port
- * condition never matches a packet without ports (not TCP/UDP, or a later fragment).
+ * condition never matches a packet without ports (not TCP/UDP, or a later fragment); with
+ * {@code proto icmp} it is refused, since it could never match.
  */
 final class FirewallRules {
     /** What a rule does. */
@@ -80,7 +79,8 @@ final class FirewallRules {
         @Override
         public String toString() {
             try {
-                return InetAddress.getByAddress(address).getHostAddress() + "/" + prefix;
+                return (address.length == 16 ? AddressText.ipv6(address) : InetAddress.getByAddress(address).getHostAddress())
+                        + "/" + prefix;
             } catch (UnknownHostException e) {
                 return Arrays.toString(address) + "/" + prefix;
             }
@@ -173,17 +173,9 @@ final class FirewallRules {
         return null;
     }
 
+    /** Reads the rules file: any readable text file ({@code /dev/null}: no rules, the default decides). */
     static FirewallRules load(Path file) {
-        List<String> lines;
-        if (!Files.isRegularFile(file)) {
-            throw new UsageException("no rules file at " + file);
-        }
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new UsageException("cannot read rules file " + file + ": " + e.getMessage());
-        }
-        return parse(file.toString(), lines);
+        return parse(file.toString(), TextFiles.readLines(file, "rules file"));
     }
 
     /** Parses the lines; a bad one is a {@link UsageException} naming {@code source} and its line number. */
@@ -257,6 +249,10 @@ final class FirewallRules {
                 default -> throw new IllegalArgumentException("unknown field '" + w[j]
                         + "' (expected proto, src, dst, sport, dport or dir)");
             }
+        }
+        if ((sport != null || dport != null) && protocols.length > 0 && protocols[0] != 6 && protocols[0] != 17) {
+            throw new IllegalArgumentException((dport != null ? "dport" : "sport") + " needs proto tcp, udp or any: "
+                    + "ICMP has no ports, so this rule would never match");
         }
         if (src != null && dst != null && src.address().length != dst.address().length) {
             throw new IllegalArgumentException("src and dst are of different IP versions");

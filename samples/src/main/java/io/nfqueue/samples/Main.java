@@ -1,6 +1,5 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.MissingPrivilegeException;
 import io.nfqueue.NfQueueException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -55,44 +54,54 @@ public final class Main implements Callable<Integer> {
         cl.setErr(new PrintWriter(err, true));
         cl.registerConverter(Duration.class, Main::duration);
         cl.setUsageHelpWidth(110);
+        // One style for every error: "error: COMMAND: what went wrong", one line; a bad command line
+        // (status 2) adds a line pointing to --help.
         cl.setParameterExceptionHandler((e, a) -> {
-            String where = e.getCommandLine().getCommandName();
-            err.println("error: " + (where.equals("nfqueue-samples") ? "" : where + ": ") + e.getMessage());
+            err.println(errorLine(e.getCommandLine().getCommandName(), e.getMessage()));
             err.println("run with --help for usage");
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((e, c, p) -> {
             String what = c.getCommandName();
             if (e instanceof UsageException) {
-                err.println("error: " + e.getMessage());
+                err.println(errorLine(what, e.getMessage()));
                 err.println("run with --help for usage");
                 return EXIT_USAGE;
             }
-            if (e instanceof Privileges.MissingRootException) {
-                err.println(e.getMessage());
-            } else if (e instanceof MissingPrivilegeException) {
-                err.println(what + ": " + e.getMessage() + " (run it as root, or with CAP_NET_ADMIN)");
-            } else if (e instanceof NfQueueException) {
-                err.println(what + ": " + e.getMessage());
-            } else if (e instanceof InterruptedException) {
+            if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
-                err.println(what + ": interrupted");
-            } else if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                err.println(errorLine(what, "interrupted"));
+            } else if (e instanceof Privileges.MissingRootException || e instanceof NfQueueException
+                    || e instanceof IllegalArgumentException || e instanceof IllegalStateException
                     || e instanceof java.io.UncheckedIOException) {
-                err.println(what + " failed: " + e.getMessage());
+                err.println(errorLine(what, e.getMessage()));
             } else {
-                err.println(what + " failed: " + e);
+                err.println(errorLine(what, e.toString()));
             }
             return EXIT_FAILED;
         });
         return cl.execute(args);
     }
 
+    /** "error: COMMAND: message" (just "error: message" for the top level): the one form of every error line. */
+    static String errorLine(String command, String message) {
+        return "error: " + (command.equals("nfqueue-samples") ? "" : command + ": ") + message;
+    }
+
+    /** How TIME options are written, for their --help. */
+    static final String TIME_FORMAT = "TIME is a number with ms, s or m (500ms, 10s, 2m), or a plain number of seconds";
+
+    /** "1 rule", "2 rules": a count and its noun, singular or plural. */
+    static String count(long n, String singular) {
+        return n + " " + (n == 1 ? singular : singular + "s");
+    }
+
     /** "10s", "500ms", "2m" or a plain number of seconds. */
     static Duration duration(String text) {
         Duration d = parseDuration(text);
         if (d == null || d.isNegative()) {
-            throw new CommandLine.TypeConversionException("must look like 10s, 500ms or 2m: '" + text + "'");
+            throw new CommandLine.TypeConversionException("must look like 500ms, 10s, 2m or a plain number of seconds: '"
+                    + text + "'");
         }
         return d;
     }
@@ -201,7 +210,7 @@ public final class Main implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
         @Option(names = "--duration", paramLabel = "TIME", defaultValue = "10s",
-                description = "how long the client sends, 1s..10m (default: ${DEFAULT-VALUE})")
+                description = {"how long the client sends, 1s..10m (default: ${DEFAULT-VALUE}); " + TIME_FORMAT})
         Duration duration;
 
         DemoCli(PrintStream out) {

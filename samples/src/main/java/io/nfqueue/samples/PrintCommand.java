@@ -1,11 +1,11 @@
 package io.nfqueue.samples;
 
 import io.nfqueue.NetfilterQueue;
+import io.nfqueue.Packet;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -19,43 +19,35 @@ final class PrintCommand {
 
     /** Returns how many packets it printed. */
     static long run(int queueNumber, Path netns, long count, PrintStream out) {
-        QueueOptions options = QueueOptions.queue(queueNumber).defaultVerdict(Verdict.accept());
-        if (netns != null) {
-            if (!Files.exists(netns)) {
-                throw new UsageException("print: no network namespace at " + netns);
-            }
-            Privileges.require("print --netns", "CAP_NET_ADMIN and CAP_SYS_ADMIN, to bind a queue in another "
-                    + "network namespace", Privileges.CAP_NET_ADMIN, Privileges.CAP_SYS_ADMIN);
-            options = options.networkNamespace(netns);
-        } else {
-            Privileges.require("print", "CAP_NET_ADMIN, to bind a queue", Privileges.CAP_NET_ADMIN);
-        }
+        QueueOptions options = Samples.requireAndApply(QueueOptions.queue(queueNumber).defaultVerdict(Verdict.accept()),
+                netns);
         long[] seen = {0};
         NetfilterQueue queue = NetfilterQueue.open(options);
-        Thread onCtrlC = new Thread(queue::close, "nfq-print-close");
-        Runtime.getRuntime().addShutdownHook(onCtrlC);
-        try {
-            out.println("bound queue " + queueNumber + (netns == null ? "" : " in " + netns)
-                    + "; printing packets" + (count == Long.MAX_VALUE ? " until Ctrl-C" : " (" + count + ")"));
-            queue.run(packet -> {
-                if (seen[0] >= count) {
-                    return;   // more of the last batch: the default verdict (accept) takes them
-                }
-                out.println(packet);
-                packet.accept();
-                if (++seen[0] >= count) {
-                    queue.close();
-                }
-            });
-        } finally {
-            queue.close();
+        try (FinalReport last = new FinalReport("print", queue::close,
+                () -> out.println(Main.count(seen[0], "packet") + " printed"))) {
             try {
-                Runtime.getRuntime().removeShutdownHook(onCtrlC);
-            } catch (IllegalStateException e) {
-                // Shutting down (Ctrl-C): the hook closes the queue.
+                out.println("bound queue " + queueNumber + (netns == null ? "" : " in " + netns)
+                        + "; printing packets" + (count == Long.MAX_VALUE ? " until Ctrl-C" : " (" + count + ")"));
+                queue.run(packet -> {
+                    if (seen[0] >= count) {
+                        return;   // more of the last batch: the default verdict (accept) takes them
+                    }
+                    out.println(line(packet));
+                    packet.accept();
+                    if (++seen[0] >= count) {
+                        queue.close();
+                    }
+                });
+            } finally {
+                queue.close();
             }
+            last.print();
         }
-        out.println(seen[0] + " packets printed");
         return seen[0];
+    }
+
+    /** The packet's one-line description, IPv6 addresses in their short form ([::1], not [0:0:0:0:0:0:0:1]). */
+    static String line(Packet packet) {
+        return AddressText.compactIpv6(packet.toString());
     }
 }

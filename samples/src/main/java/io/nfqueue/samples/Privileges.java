@@ -41,14 +41,13 @@ final class Privileges {
     /**
      * Throws a one-line {@link MissingRootException} unless every capability is effective.
      *
-     * @param what what needs them, e.g. "demo"
-     * @param why  which capabilities and what for, e.g. "CAP_NET_ADMIN, to bind a queue"
+     * @param why which capabilities and what for, e.g. "CAP_NET_ADMIN, to bind a queue"
      */
-    static void require(String what, String why, int... capabilities) {
+    static void require(String why, int... capabilities) {
         long caps = effectiveCapabilities();
         for (int c : capabilities) {
             if (!has(caps, c)) {
-                throw new MissingRootException(what + " needs root (" + why + "): run it as root, e.g. with sudo");
+                throw new MissingRootException("needs root (" + why + "): run it as root, e.g. with sudo");
             }
         }
     }

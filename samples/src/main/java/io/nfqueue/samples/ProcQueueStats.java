@@ -3,6 +3,7 @@ package io.nfqueue.samples;
 import io.nfqueue.QueueStats;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,8 +29,11 @@ final class ProcQueueStats {
             }
             try {
                 text = Files.readString(PROC);
+            } catch (AccessDeniedException e) {
+                throw new IllegalStateException("cannot read " + PROC + ": permission denied (the kernel makes it "
+                        + "readable by root only, mode 0440): run it as root", e);
             } catch (IOException e) {
-                throw new IllegalStateException("cannot read " + PROC + ": " + e.getMessage(), e);
+                throw new IllegalStateException("cannot read " + PROC + ": " + e, e);
             }
         } else {
             text = Command.run("nsenter", "--net=" + netns, "cat", PROC.toString());

@@ -59,14 +59,19 @@ final class RateLimitCli implements Callable<Integer> {
         return 0;
     }
 
-    /** Limits the queue's packets until {@code duration} (null: Ctrl-C), printing counters every interval. */
+    /**
+     * Limits the queue's packets until {@code duration} (null: Ctrl-C or SIGTERM), printing counters
+     * every interval and once at the end. The banner is printed once the queue is bound, so a
+     * queue another program owns is an error without a banner before it.
+     */
     static void run(int queue, Path netns, RateLimiter limiter, Duration interval, Duration duration, PrintStream out)
             throws InterruptedException {
-        io.nfqueue.QueueOptions checked = Samples.requireAndApply("ratelimit", io.nfqueue.QueueOptions.queue(queue),
-                netns);
+        io.nfqueue.QueueOptions checked = Samples.requireAndApply(io.nfqueue.QueueOptions.queue(queue), netns);
+        CountDownLatch bound = new CountDownLatch(1);
         PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
                 .defaultVerdict(Verdict.accept())
-                .queueOptions(o -> checked.networkNamespace().map(o::networkNamespace).orElse(o)));
+                .queueOptions(o -> checked.networkNamespace().map(o::networkNamespace).orElse(o))
+                .doOnBound(b -> bound.countDown()));
         CountDownLatch done = new CountDownLatch(1);
         Throwable[] failure = {null};
         Disposable running = receiver.process(limiter::decide)
@@ -74,30 +79,38 @@ final class RateLimitCli implements Callable<Integer> {
                     failure[0] = e;
                     done.countDown();
                 }, done::countDown);
-        Thread onCtrlC = new Thread(() -> {
+        Runnable stop = () -> {
             running.dispose();
             done.countDown();
-        }, "nfq-ratelimit-close");
-        Runtime.getRuntime().addShutdownHook(onCtrlC);
-        try {
-            out.println("ratelimit on queue " + queue + (netns == null ? "" : " in " + netns) + ": " + limiter.report());
-            long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
-            while (!done.await(Math.min(interval.toMillis(), Math.max(1, (end - System.nanoTime()) / 1_000_000)),
-                    TimeUnit.MILLISECONDS)) {
-                if (System.nanoTime() - end >= 0) {
-                    break;
+        };
+        try (FinalReport last = new FinalReport("ratelimit", stop, () -> out.println(limiter.report()))) {
+            try {
+                // Bound, failed, or stopped by a signal: whichever comes first (bounded: the bind takes milliseconds).
+                long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!bound.await(50, TimeUnit.MILLISECONDS) && done.getCount() > 0 && System.nanoTime() < waitUntil) {
+                    Thread.onSpinWait();
                 }
-                out.println(limiter.report());
+                if (bound.getCount() == 0 && done.getCount() > 0) {
+                    out.println("ratelimit on queue " + queue + (netns == null ? "" : " in " + netns) + ": "
+                            + limiter.report());
+                }
+                long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+                while (!done.await(Math.min(interval.toMillis(), Math.max(1, (end - System.nanoTime()) / 1_000_000)),
+                        TimeUnit.MILLISECONDS)) {
+                    if (System.nanoTime() - end >= 0) {
+                        break;
+                    }
+                    out.println(limiter.report());
+                }
+            } finally {
+                running.dispose();
             }
-        } finally {
-            running.dispose();
-            Samples.removeHook(onCtrlC);
+            if (failure[0] instanceof RuntimeException e) {
+                throw e;
+            } else if (failure[0] != null) {
+                throw new IllegalStateException(failure[0].toString(), failure[0]);
+            }
+            last.print();
         }
-        if (failure[0] instanceof RuntimeException e) {
-            throw e;
-        } else if (failure[0] != null) {
-            throw new IllegalStateException(failure[0].toString(), failure[0]);
-        }
-        out.println(limiter.report());
     }
 }

@@ -1,5 +1,7 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.QueueOptions;
+import io.nfqueue.Verdict;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,7 +44,8 @@ final class RewriteCli implements Callable<Integer> {
             throw new ParameterException(cl, "--from must not be empty");
         }
         Rewriter rewriter = new Rewriter(from.getBytes(StandardCharsets.UTF_8), to.getBytes(StandardCharsets.UTF_8));
-        Samples.runPolling("rewrite", common, rewriter, "'" + from + "' -> '" + to + "'", rewriter::report, out);
+        Samples.runPolling("rewrite", QueueOptions.queue(common.queue).defaultVerdict(Verdict.accept()), common,
+                rewriter, () -> "'" + from + "' -> '" + to + "'", rewriter::report, out);
         return 0;
     }
 }

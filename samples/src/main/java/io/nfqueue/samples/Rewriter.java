@@ -8,12 +8,16 @@ import io.nfqueue.packet.PacketParser;
 import io.nfqueue.packet.UdpView;
 
 import java.io.ByteArrayOutputStream;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Replaces every occurrence of a byte string in UDP payloads with another, through
  * {@link PacketEditor} (IP and UDP lengths and checksums follow). Everything else, and packets
- * the editor refuses (fragments, truncated copies, GSO), is accepted unchanged.
+ * the editor refuses (fragments, truncated copies, GSO), is accepted unchanged; the report says
+ * how many the editor refused and why.
  */
 final class Rewriter implements PacketHandler {
     private final byte[] from;
@@ -22,10 +26,17 @@ final class Rewriter implements PacketHandler {
     final AtomicLong rewritten = new AtomicLong();
     final AtomicLong unchanged = new AtomicLong();
     final AtomicLong refused = new AtomicLong();
+    /** Refused by the editor, by reason ({@link PacketEditRefusedException#reason()}). */
+    private final Map<PacketEditRefusedException.Reason, AtomicLong> refusals =
+            new EnumMap<>(PacketEditRefusedException.Reason.class);
+    private final AtomicLong malformed = new AtomicLong();
 
     Rewriter(byte[] from, byte[] to) {
         if (from.length == 0) {
             throw new IllegalArgumentException("the string to replace must not be empty");
+        }
+        for (PacketEditRefusedException.Reason r : PacketEditRefusedException.Reason.values()) {
+            refusals.put(r, new AtomicLong());
         }
         this.from = from.clone();
         this.to = to.clone();
@@ -82,17 +93,40 @@ final class Rewriter implements PacketHandler {
             }
             packet.verdict(PacketEditor.of(packet).transportPayload(replaced).acceptVerdict());
             rewritten.incrementAndGet();
-        } catch (PacketEditRefusedException | IllegalArgumentException e) {
-            // Refused, or malformed (MalformedPacketException is an IllegalArgumentException): left as it was.
-            refused.incrementAndGet();
-            if (!packet.isResolved()) {
-                packet.accept();
-            }
+        } catch (PacketEditRefusedException e) {
+            leave(packet, refusals.get(e.reason()));
+        } catch (IllegalArgumentException e) {
+            // Malformed (MalformedPacketException is an IllegalArgumentException): left as it was.
+            leave(packet, malformed);
         }
     }
 
+    private void leave(Packet packet, AtomicLong why) {
+        refused.incrementAndGet();
+        why.incrementAndGet();
+        if (!packet.isResolved()) {
+            packet.accept();
+        }
+    }
+
+    /** "2 fragment, 1 truncated, 1 malformed": why packets were left as they were, or "" when none were. */
+    String refusedReasons() {
+        StringBuilder b = new StringBuilder();
+        refusals.forEach((reason, n) -> {
+            if (n.get() > 0) {
+                b.append(b.length() == 0 ? "" : ", ").append(n.get()).append(' ')
+                        .append(reason.name().toLowerCase(Locale.ROOT).replace('_', ' '));
+            }
+        });
+        if (malformed.get() > 0) {
+            b.append(b.length() == 0 ? "" : ", ").append(malformed.get()).append(" malformed");
+        }
+        return b.toString();
+    }
+
     String report() {
-        return "rewritten " + rewritten.get() + ", unchanged " + unchanged.get() + ", left as they were (editor "
-                + "refused) " + refused.get();
+        String reasons = refusedReasons();
+        return "rewritten " + rewritten.get() + ", unchanged " + unchanged.get() + ", left as they were "
+                + refused.get() + (reasons.isEmpty() ? "" : " (" + reasons + ")");
     }
 }

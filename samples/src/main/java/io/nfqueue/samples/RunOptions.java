@@ -15,9 +15,10 @@ final class RunOptions {
     @Option(names = "--queue", required = true, paramLabel = "N", description = "queue number, 0..65535")
     int queue;
     @Option(names = "--interval", paramLabel = "TIME", defaultValue = "5s",
-            description = "how often to print the counters (default: ${DEFAULT-VALUE})")
+            description = {"how often to print the counters (default: ${DEFAULT-VALUE}); " + Main.TIME_FORMAT})
     Duration interval;
-    @Option(names = "--duration", paramLabel = "TIME", description = "stop after this long (default: Ctrl-C)")
+    @Option(names = "--duration", paramLabel = "TIME",
+            description = "stop after this long, e.g. 30s or 10m (default: Ctrl-C or SIGTERM)")
     Duration duration;
     @Option(names = "--netns", paramLabel = "PATH",
             description = "bind in this network namespace, e.g. /var/run/netns/NAME")

@@ -4,9 +4,11 @@ import io.nfqueue.NetfilterQueue;
 import io.nfqueue.PacketHandler;
 import io.nfqueue.QueueOptions;
 
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /** What the long-running commands share: privilege checks, the poll loop, the Ctrl-C hook. */
 final class Samples {
@@ -16,17 +18,30 @@ final class Samples {
     }
 
     /** Checks the privileges the command needs and applies {@code --netns} (null: none). */
-    static QueueOptions requireAndApply(String command, QueueOptions options, Path netns) {
+    static QueueOptions requireAndApply(QueueOptions options, Path netns) {
         if (netns != null) {
-            if (!Files.exists(netns)) {
-                throw new UsageException(command + ": no network namespace at " + netns);
-            }
-            Privileges.require(command + " --netns", "CAP_NET_ADMIN and CAP_SYS_ADMIN, to bind a queue in another "
-                    + "network namespace", Privileges.CAP_NET_ADMIN, Privileges.CAP_SYS_ADMIN);
+            checkNetns(netns);
+            Privileges.require("CAP_NET_ADMIN and CAP_SYS_ADMIN, to bind a queue in another network namespace "
+                    + "with --netns", Privileges.CAP_NET_ADMIN, Privileges.CAP_SYS_ADMIN);
             return options.networkNamespace(netns);
         }
-        Privileges.require(command, "CAP_NET_ADMIN, to bind a queue", Privileges.CAP_NET_ADMIN);
+        Privileges.require("CAP_NET_ADMIN, to bind a queue", Privileges.CAP_NET_ADMIN);
         return options;
+    }
+
+    /**
+     * Refuses a --netns path that is missing or a directory (a bad command line). Whether a file
+     * is a network namespace file is for the library (when binding) or nsenter to say.
+     */
+    static void checkNetns(Path netns) {
+        if (Files.notExists(netns)) {
+            throw new UsageException("--netns: no network namespace at " + netns
+                    + " (make one with 'ip netns add NAME' and use /var/run/netns/NAME)");
+        }
+        if (Files.isDirectory(netns)) {
+            throw new UsageException("--netns: " + netns + " is a directory, not a network namespace file "
+                    + "(such as /var/run/netns/NAME or /proc/PID/ns/net)");
+        }
     }
 
     /**
@@ -57,32 +72,22 @@ final class Samples {
     }
 
     /**
-     * Binds {@code common.queue} (default verdict ACCEPT: what the program does not decide passes),
-     * prints {@code banner}, polls with {@code handler} until the duration passes or Ctrl-C, printing
-     * {@code report} every interval and once at the end.
+     * Binds {@code options} (after the privilege and --netns checks), prints {@code banner}, polls
+     * with {@code handler} until the duration passes or Ctrl-C/SIGTERM, printing {@code report}
+     * every interval and once at the end, also on a signal ({@link FinalReport}).
      */
-    static void runPolling(String command, RunOptions common, PacketHandler handler, String banner,
-                           java.util.function.Supplier<String> report, java.io.PrintStream out) {
-        QueueOptions options = requireAndApply(command,
-                QueueOptions.queue(common.queue).defaultVerdict(io.nfqueue.Verdict.accept()), common.netns);
-        NetfilterQueue q = NetfilterQueue.open(options);
-        Thread onCtrlC = new Thread(q::close, "nfq-" + command + "-close");
-        Runtime.getRuntime().addShutdownHook(onCtrlC);
-        try {
-            out.println(command + " on queue " + common.queue + common.where() + ": " + banner);
-            pollLoop(q, handler, common.interval, common.duration, () -> out.println(report.get()));
-        } finally {
-            q.close();
-            removeHook(onCtrlC);
-        }
-        out.println(report.get());
-    }
-
-    static void removeHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            // Shutting down (Ctrl-C): the hook closes the queue.
+    static void runPolling(String command, QueueOptions options, RunOptions common, PacketHandler handler,
+                           Supplier<String> banner, Supplier<String> report, PrintStream out) {
+        QueueOptions checked = requireAndApply(options, common.netns);
+        NetfilterQueue q = NetfilterQueue.open(checked);
+        try (FinalReport last = new FinalReport(command, q::close, () -> out.println(report.get()))) {
+            try {
+                out.println(command + " on queue " + common.queue + common.where() + ": " + banner.get());
+                pollLoop(q, handler, common.interval, common.duration, () -> out.println(report.get()));
+            } finally {
+                q.close();
+            }
+            last.print();
         }
     }
 }

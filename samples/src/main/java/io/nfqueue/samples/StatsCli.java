@@ -8,7 +8,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -24,13 +23,14 @@ import java.util.concurrent.Callable;
                 + "backpressure (the kernel max-length, the headroom the subscriber's measured drain rate earns, the "
                 + "demand it holds out).",
             "With --read-only it only reads the kernel's line of /proc/net/netfilter/nfnetlink_queue, for a queue "
-                + "another program owns."},
+                + "another program owns (root only: see below)."},
         footerHeading = "%nThe queue is fed by a rule such as:%n",
         footer = {"  iptables -A OUTPUT -p udp --dport 9999 -j NFQUEUE --queue-num N --queue-bypass",
             "  nft add rule inet filter output udp dport 9999 queue num N bypass",
             "  (nft's queue statement needs a kernel with CONFIG_NFT_QUEUE; iptables' NFQUEUE target does not)",
-            "Binding needs root (CAP_NET_ADMIN; --netns also CAP_SYS_ADMIN). --read-only needs no privilege, "
-                + "except with --netns (nsenter, CAP_SYS_ADMIN)."})
+            "Binding needs root (CAP_NET_ADMIN; --netns also CAP_SYS_ADMIN). --read-only needs no capability but "
+                + "read access to /proc/net/netfilter/nfnetlink_queue, which the kernel makes readable by root only "
+                + "(mode 0440): run it as root too (with --netns it also needs CAP_SYS_ADMIN, for nsenter)."})
 final class StatsCli implements Callable<Integer> {
     private final PrintStream out;
     @Spec
@@ -41,7 +41,7 @@ final class StatsCli implements Callable<Integer> {
             description = "the queue of this network namespace, e.g. /var/run/netns/NAME")
     Path netns;
     @Option(names = "--interval", paramLabel = "TIME", defaultValue = "1s",
-            description = "how often to print (default: ${DEFAULT-VALUE})")
+            description = {"how often to print (default: ${DEFAULT-VALUE}); " + Main.TIME_FORMAT})
     Duration interval;
     @Option(names = "--count", paramLabel = "N", description = "stop after N reports (default: Ctrl-C)")
     Integer count;
@@ -84,10 +84,8 @@ final class StatsCli implements Callable<Integer> {
 
     private void readOnly(long reports) throws InterruptedException {
         if (netns != null) {
-            if (!Files.exists(netns)) {
-                throw new UsageException("stats: no network namespace at " + netns);
-            }
-            Privileges.require("stats --netns", "CAP_SYS_ADMIN, to read another network namespace's queues",
+            Samples.checkNetns(netns);
+            Privileges.require("CAP_SYS_ADMIN, to read another network namespace's queues with --netns",
                     Privileges.CAP_SYS_ADMIN);
         }
         for (long left = reports; left > 0; left--) {
@@ -99,7 +97,7 @@ final class StatsCli implements Callable<Integer> {
     }
 
     private void passthrough(long reports) throws InterruptedException {
-        QueueOptions options = Samples.requireAndApply("stats", QueueOptions.queue(queue), netns);
+        QueueOptions options = Samples.requireAndApply(QueueOptions.queue(queue), netns);
         // Bound under Cleanup's lock, which its Ctrl-C hook takes too: a Ctrl-C while binding waits
         // for the bind and then unbinds, giving held packets their verdict; it cannot leave the
         // socket to the kernel, which would drop what it holds.

@@ -74,13 +74,64 @@ class DnsQueryTest {
 
     @Test
     void blocksNamesAndTheirSubdomainsOnly() {
-        DnsBlocker b = new DnsBlocker(DnsBlocker.parseBlocklist(List.of("# ads", "Ads.Example.", "tracker.test  # x", "")));
+        DnsBlocker b = new DnsBlocker(DnsBlocker.parseBlocklist(List.of("# ads", "Ads.Example.", "tracker.test  # x", "")).names());
         assertTrue(b.isBlocked("ads.example"));
         assertTrue(b.isBlocked("x.y.ads.example"));
         assertTrue(b.isBlocked("tracker.test"));
         assertFalse(b.isBlocked("badads.example"));
         assertFalse(b.isBlocked("example"));
         assertFalse(b.isBlocked(null));
-        assertEquals(Set.of("ads.example", "tracker.test"), DnsBlocker.parseBlocklist(List.of("ads.example", "tracker.test.")));
+        assertEquals(Set.of("ads.example", "tracker.test"), DnsBlocker.parseBlocklist(List.of("ads.example", "tracker.test.")).names());
+    }
+
+    @Test
+    void hostsFilesAndPlainListsAreRead() {
+        DnsBlocker.Blocklist hosts = DnsBlocker.parseBlocklist(List.of(
+                "# StevenBlack-style header",
+                "127.0.0.1 localhost",
+                "127.0.0.1 localhost.localdomain",
+                "255.255.255.255 broadcasthost",
+                "::1 localhost ip6-localhost ip6-loopback",
+                "0.0.0.0 0.0.0.0",
+                "0.0.0.0 example.com",
+                "127.0.0.1 tracker.net   # a comment",
+                "0.0.0.0\tads.one ads.two",
+                ":: v6.example",
+                "plain.example",
+                "  Mixed.Case.Example.  ",
+                "bücher.example"));
+        assertEquals(Set.of("example.com", "tracker.net", "ads.one", "ads.two", "v6.example", "plain.example",
+                "mixed.case.example", "xn--bcher-kva.example"), hosts.names());
+        assertEquals(0, hosts.rejectedLines(), hosts.rejectedText());
+    }
+
+    @Test
+    void whatIsNotANameIsCountedAndTheFirstNamed() {
+        DnsBlocker.Blocklist list = DnsBlocker.parseBlocklist(List.of("good.example", "*.wild.test", "http://x.com",
+                "a b.com", "example.com/path", "10.0.0.1", "0.0.0.0", "||adblock.example^", "under_score.example"));
+        assertEquals(Set.of("good.example", "under_score.example"), list.names());
+        assertEquals(7, list.rejectedLines());
+        assertEquals("line 2: '*.wild.test'", list.firstRejected());
+        assertEquals("; skipped 7 lines that are not domain names (first: line 2: '*.wild.test')", list.rejectedText());
+    }
+
+    @Test
+    void aListWithoutNamesIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path empty = java.nio.file.Files.writeString(dir.resolve("empty"), "# nothing\n\n");
+        UsageException e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(empty));
+        assertTrue(e.getMessage().contains("holds no domain name"), e.getMessage());
+        java.nio.file.Path bad = java.nio.file.Files.writeString(dir.resolve("bad"), "*.x.test\nhttp://y.test\n");
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(bad));
+        assertTrue(e.getMessage().contains("skipped 2 lines") && e.getMessage().contains("line 1: '*.x.test'"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
+                () -> DnsBlocker.load(java.nio.file.Path.of("/dev/null")));
+        assertTrue(e.getMessage().contains("holds no domain name"), e.getMessage());
+        java.nio.file.Path binary = java.nio.file.Files.write(dir.resolve("bin"), new byte[] {0x7f, 'E', 'L', 'F', 0, (byte) 0xff, (byte) 0xfe});
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(binary));
+        assertTrue(e.getMessage().contains("is not a text file"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(dir));
+        assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+        assertEquals("1 name", DnsBlocker.load(java.nio.file.Files.writeString(dir.resolve("one"), "a.test\n"))
+                .report().replaceAll(".*blocklist: (.*)\\)", "$1"));
     }
 }

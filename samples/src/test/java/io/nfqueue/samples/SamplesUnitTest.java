@@ -86,6 +86,76 @@ class SamplesUnitTest {
         assertEquals("queue 2: not bound", ProcQueueStats.describe(2, ProcQueueStats.find(proc, 2)));
     }
 
+    /** Every error line has one form, "error: COMMAND: ...", whatever the kind of error (issue 19). */
+    @Test
+    void everyErrorHasOneForm(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path binary = java.nio.file.Files.write(dir.resolve("bin"), new byte[] {0x7f, 'E', 'L', 'F', 0, (byte) 0xc3});
+        java.nio.file.Path icmpPorts = java.nio.file.Files.writeString(dir.resolve("rules"), "drop proto icmp dport 53\n");
+        String[][] cases = {
+            {"firewall", "--queue", "1", "--rules", "/nonexistent/rules"},
+            {"firewall", "--queue", "1", "--rules", dir.toString()},
+            {"firewall", "--queue", "1", "--rules", binary.toString()},
+            {"firewall", "--queue", "1", "--rules", icmpPorts.toString()},
+            {"dns-block", "--queue", "1", "--blocklist", binary.toString()},
+            {"dns-block", "--queue", "1", "--blocklist", "/dev/null"},
+            {"print", "--queue", "1", "--netns", "/nonexistent/ns"},
+            {"stats", "--queue", "1", "--read-only", "--netns", "/nonexistent/ns"},
+            {"ratelimit", "--queue", "1", "--rate", "0", "--burst", "5"},
+            {"demo", "--duration", "2x"}};
+        String[] expected = {"no rules file at /nonexistent/rules", dir + " is a directory, not a rules file",
+            "rules file " + binary + " is not a text file", icmpPorts + " line 1: dport needs proto tcp, udp or any",
+            "blocklist " + binary + " is not a text file", "blocklist /dev/null holds no domain name",
+            "--netns: no network namespace at /nonexistent/ns", "--netns: no network namespace at /nonexistent/ns",
+            "--rate must be positive", "Invalid value for option '--duration'"};
+        for (int i = 0; i < cases.length; i++) {
+            Result r = run(cases[i]);
+            String what = String.join(" ", cases[i]) + " -> " + r.err();
+            assertEquals(Main.EXIT_USAGE, r.status(), what);
+            assertTrue(r.err().startsWith("error: " + cases[i][0] + ": " + expected[i]), what);
+            assertEquals(2, r.err().lines().count(), what);
+            assertFalse(r.err().contains("Input length") || r.err().contains("Exception"), what);
+        }
+        assertEquals("error: print: interrupted", Main.errorLine("print", "interrupted"));
+        assertEquals("error: a command is required", Main.errorLine("nfqueue-samples", "a command is required"));
+    }
+
+    /** --help tells how to write TIME; dns-block shows rules for both families (issue 19). */
+    @Test
+    void helpTextsSayWhatTheCommandsDo() {
+        for (String cmd : List.of("demo", "firewall", "ratelimit", "dns-block", "rewrite", "stats")) {
+            String help = run(cmd, "--help").out().replaceAll("\\s+", " ");
+            assertTrue(help.contains("TIME is a number with ms, s or m (500ms, 10s, 2m), or a plain number of seconds"),
+                    cmd + ": " + help);
+        }
+        String dns = run("dns-block", "--help").out();
+        assertTrue(dns.contains("iptables -A OUTPUT -p udp --dport 53 -j NFQUEUE --queue-num N --queue-bypass"), dns);
+        assertTrue(dns.contains("ip6tables -A OUTPUT -p udp --dport 53 -j NFQUEUE --queue-num N --queue-bypass"), dns);
+        assertTrue(dns.replaceAll("\\s+", " ").contains("hosts format (0.0.0.0 example.com"), dns);
+    }
+
+    @Test
+    void countsAreSingularOrPlural() {
+        assertEquals("1 rule", Main.count(1, "rule"));
+        assertEquals("0 rules", Main.count(0, "rule"));
+        assertEquals("2 names", Main.count(2, "name"));
+        assertEquals("queries 0, blocked 0, other packets 0 (blocklist: 1 name)",
+                new DnsBlocker(java.util.Set.of("a.test")).report());
+    }
+
+    @Test
+    void ipv6AddressesInTheirShortForm() {
+        assertEquals("#1 q3 LOCAL_OUT UDP [::1]:5 -> [2001:db8::ff]:6 len=30",
+                AddressText.compactIpv6("#1 q3 LOCAL_OUT UDP [0:0:0:0:0:0:0:1]:5 -> [2001:db8:0:0:0:0:0:ff]:6 len=30"));
+        assertEquals("[::]", AddressText.compactIpv6("[0:0:0:0:0:0:0:0]"));
+        assertEquals("[2001:db8::1:0:0:1]", AddressText.compactIpv6("[2001:db8:0:0:1:0:0:1]"), "the first of equal runs");
+        assertEquals("[2001:db8:0:1:1:1:1:1]", AddressText.compactIpv6("[2001:db8:0:1:1:1:1:1]"), "one zero group stays");
+        assertEquals("[::ffff:10.0.0.1]", AddressText.compactIpv6("[0:0:0:0:0:ffff:a00:1]"));
+        assertEquals("UDP 10.0.0.1:5 -> 10.0.0.2:6", AddressText.compactIpv6("UDP 10.0.0.1:5 -> 10.0.0.2:6"));
+        byte[] loop = new byte[16];
+        loop[15] = 1;
+        assertEquals("::1", AddressText.ipv6(loop));
+    }
+
     record Result(int status, String out, String err) {
     }
 
