@@ -1,11 +1,8 @@
 package io.nfqueue;
 
 import io.nfqueue.internal.DefaultVerdictLog;
-import io.nfqueue.internal.ErrnoException;
-import io.nfqueue.internal.ErrorMapper;
 import io.nfqueue.internal.NativeConstants;
 import io.nfqueue.internal.NativeTransport;
-import io.nfqueue.internal.ProcNetfilterQueue;
 import io.nfqueue.internal.Transport;
 
 import java.nio.ByteBuffer;
@@ -120,14 +117,11 @@ public final class BoundQueue implements AutoCloseable {
      */
     public static BoundQueue open(QueueOptions options) {
         Objects.requireNonNull(options, "options");
-        NativeConstants.get();
-        Transport t;
-        try {
-            t = NativeTransport.open(options.networkNamespace().map(Path::toString).orElse(null),
-                    options.effectiveSocketBufferSize(), SEND_BUFFER);
-        } catch (ErrnoException e) {
-            throw ErrorMapper.map(e, options.networkNamespace().orElse(null));
-        }
+        NativeAccess.constants();
+        // A path that certainly is no namespace file is refused before any native call.
+        options.networkNamespace().ifPresent(NamespacePaths::check);
+        Transport t = NativeAccess.call(() -> NativeTransport.open(options.networkNamespace().map(Path::toString).orElse(null),
+                options.effectiveSocketBufferSize(), SEND_BUFFER), options.networkNamespace().orElse(null));
         return open(options, t);
     }
 
@@ -140,7 +134,7 @@ public final class BoundQueue implements AutoCloseable {
         Objects.requireNonNull(transport, "transport");
         BoundQueue q;
         try {
-            q = new BoundQueue(options, transport, NativeConstants.get());
+            q = new BoundQueue(options, transport, NativeAccess.constants());
         } catch (RuntimeException | Error e) {
             transport.close();
             throw e;
@@ -397,7 +391,7 @@ public final class BoundQueue implements AutoCloseable {
 
     /** The kernel's line for this queue from {@code /proc/net/netfilter/nfnetlink_queue}. */
     public QueueStats stats() {
-        return ProcNetfilterQueue.find(options.networkNamespace().orElse(null), options.queueNumber())
+        return QueueStats.find(options.networkNamespace().orElse(null), options.queueNumber())
                 .filter(s -> s.portId() == Integer.toUnsignedLong(portId))
                 .orElseThrow(() -> new IllegalStateException(name + " is not bound (closed?)"));
     }

@@ -1,5 +1,12 @@
 package io.nfqueue;
 
+import io.nfqueue.internal.ProcNetfilterQueue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
 /**
  * One line of {@code /proc/net/netfilter/nfnetlink_queue}: the kernel's view of a bound queue
  * in one network namespace. It does not show the max-length.
@@ -15,6 +22,35 @@ package io.nfqueue;
  */
 public record QueueStats(int queueNumber, long portId, long queued, int copyMode, int copyRange,
                          long queueDropped, long userDropped, long lastPacketId) {
+
+    /**
+     * Every bound queue of the network namespace at {@code netns} (null: this thread's), as the
+     * kernel shows them now; empty when the module is not loaded. Reading needs root (the file is
+     * mode 0440); another namespace needs CAP_SYS_ADMIN too (the read happens on a thread moved
+     * there).
+     */
+    public static List<QueueStats> readAll(Path netns) {
+        if (netns != null) {
+            NamespacePaths.check(netns);
+        }
+        List<QueueStats> all = new ArrayList<>();
+        for (String line : NativeAccess.call(() -> ProcNetfilterQueue.readLines(netns), netns)) {
+            if (!line.isBlank()) {
+                all.add(parse(line));
+            }
+        }
+        return all;
+    }
+
+    /** Queue {@code number}'s line in the namespace at {@code netns} (null: this thread's), if it is bound. */
+    public static Optional<QueueStats> find(Path netns, int number) {
+        for (QueueStats s : readAll(netns)) {
+            if (s.queueNumber() == number) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
 
     /** Parses one line of the proc file; throws {@link IllegalArgumentException} naming the line. */
     public static QueueStats parse(String line) {

@@ -2,7 +2,6 @@ package io.nfqueue;
 
 import io.nfqueue.internal.DefaultVerdictLog;
 import io.nfqueue.internal.ErrnoNames;
-import io.nfqueue.internal.ErrorMapper;
 import io.nfqueue.internal.NativeConstants;
 import io.nfqueue.internal.Transport;
 

@@ -102,6 +102,7 @@ public final class NativeConstants {
 
     public final int eperm;
     public final int enoent;
+    public final int eacces;
     public final int eintr;
     public final int ebadf;
     public final int eagain;
@@ -205,6 +206,7 @@ public final class NativeConstants {
 
         eperm = errno("EPERM");
         enoent = errno("ENOENT");
+        eacces = errno("EACCES");
         eintr = errno("EINTR");
         ebadf = errno("EBADF");
         eagain = errno("EAGAIN");

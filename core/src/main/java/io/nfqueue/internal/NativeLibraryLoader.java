@@ -1,6 +1,5 @@
 package io.nfqueue.internal;
 
-import io.nfqueue.NativeLibraryUnavailableException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +31,7 @@ final class NativeLibraryLoader {
     static void load() {
         String os = System.getProperty("os.name", "");
         if (!os.toLowerCase(Locale.ROOT).contains("linux")) {
-            throw new NativeLibraryUnavailableException(
+            throw new NativeLibraryLoadException(
                     "NFQUEUE exists only on Linux; this JVM runs on " + os, null);
         }
         System.setProperty(NATIVES_CLASS_PROPERTY, Natives.class.getName());
@@ -47,7 +46,7 @@ final class NativeLibraryLoader {
         Path extracted;
         try (InputStream in = NativeLibraryLoader.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
-                throw new NativeLibraryUnavailableException("lib" + LIBRARY + ".so is neither on java.library.path ("
+                throw new NativeLibraryLoadException("lib" + LIBRARY + ".so is neither on java.library.path ("
                         + fromPath.getMessage() + ") nor in the classpath as " + resource
                         + ": add the nfqueue-native jar built for linux-" + arch() + " to the classpath", fromPath);
             }
@@ -57,13 +56,13 @@ final class NativeLibraryLoader {
             extracted.toFile().deleteOnExit();
             dir.toFile().deleteOnExit();
         } catch (IOException e) {
-            throw new NativeLibraryUnavailableException("cannot extract " + resource + " into " + tmpDir()
+            throw new NativeLibraryLoadException("cannot extract " + resource + " into " + tmpDir()
                     + " (" + e + "): set -Dnfqueue.native.tmpdir to a writable directory", e);
         }
         try {
             System.load(extracted.toString());
         } catch (UnsatisfiedLinkError e) {
-            throw new NativeLibraryUnavailableException(advice(e, extracted), e);
+            throw new NativeLibraryLoadException(advice(e, extracted), e);
         }
     }
 
@@ -103,9 +102,9 @@ final class NativeLibraryLoader {
 
     /** A fresh exception for each caller after the first failure, so stack traces stay true. */
     static RuntimeException rethrowable(RuntimeException first) {
-        if (first instanceof NativeLibraryUnavailableException) {
-            return new NativeLibraryUnavailableException(first.getMessage(), first);
+        if (first instanceof NativeLibraryLoadException) {
+            return new NativeLibraryLoadException(first.getMessage(), first);
         }
-        return new NativeLibraryUnavailableException("native library failed to load: " + first, first);
+        return new NativeLibraryLoadException("native library failed to load: " + first, first);
     }
 }

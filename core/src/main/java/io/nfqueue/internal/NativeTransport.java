@@ -14,14 +14,9 @@ public final class NativeTransport implements Transport {
      * Opens a netlink socket (close-on-exec), in {@code networkNamespace} when not null.
      *
      * @throws ErrnoException naming the call that failed
-     * @throws io.nfqueue.NfQueueException when {@code networkNamespace} certainly is not a network
-     *         namespace file ({@link NamespacePaths#check}), before any native call
      */
     public static NativeTransport open(String networkNamespace, int receiveBufferBytes, int sendBufferBytes) {
         Natives.ensureLoaded();
-        if (networkNamespace != null) {
-            NamespacePaths.check(java.nio.file.Path.of(networkNamespace));
-        }
         return new NativeTransport(Natives.open(networkNamespace, receiveBufferBytes, sendBufferBytes));
     }
 

@@ -7,7 +7,7 @@ import io.nfqueue.QueueStats;
 import io.nfqueue.ResolutionListener;
 import io.nfqueue.Verdict;
 import io.nfqueue.VerdictAlreadyGivenException;
-import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.QueueStats;
 import io.nfqueue.packet.PacketParser;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
@@ -1547,7 +1547,7 @@ class OperatorTableKernelTest {
         }
 
         Optional<QueueStats> kernel() {
-            return ProcNetfilterQueue.find(ns.path(), queue);
+            return QueueStats.find(ns.path(), queue);
         }
 
         /** Packets the kernel holds for the queue, or empty when it is not bound. */

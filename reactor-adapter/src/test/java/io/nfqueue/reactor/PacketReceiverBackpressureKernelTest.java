@@ -2,7 +2,7 @@ package io.nfqueue.reactor;
 
 import io.nfqueue.Packet;
 import io.nfqueue.QueueStats;
-import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.QueueStats;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -74,7 +74,7 @@ class PacketReceiverBackpressureKernelTest {
              DatagramTally sink = DatagramTally.start(sinkChannel);
              DatagramChannel sender = ns.udpSocket("127.0.0.1", 0)) {
             receiver.receive().subscribe(subscriber);
-            KernelWait.until(() -> ProcNetfilterQueue.find(ns.path(), QUEUE).isPresent(), Duration.ofSeconds(5), "bound");
+            KernelWait.until(() -> QueueStats.find(ns.path(), QUEUE).isPresent(), Duration.ofSeconds(5), "bound");
             send(sender, "warm", 50);
             KernelWait.until(() -> sink.total() == 50, Duration.ofSeconds(5), () -> "50 delivered: " + sink.total());
 
@@ -130,7 +130,7 @@ class PacketReceiverBackpressureKernelTest {
         } finally {
             subscriber.dispose();
         }
-        assertTrue(ProcNetfilterQueue.find(ns.path(), QUEUE).isEmpty(), "unbound after cancel");
+        assertTrue(QueueStats.find(ns.path(), QUEUE).isEmpty(), "unbound after cancel");
     }
 
     /** plain subscribe() whose onNext takes 5 ms: unbounded demand, a rate of at most 200/s. */
@@ -163,7 +163,7 @@ class PacketReceiverBackpressureKernelTest {
              DatagramChannel sender = ns.udpSocket("127.0.0.1", 0)) {
             Disposable running = pipeline.apply(receiver.receive());
             try {
-                KernelWait.until(() -> ProcNetfilterQueue.find(ns.path(), QUEUE).isPresent(), Duration.ofSeconds(5),
+                KernelWait.until(() -> QueueStats.find(ns.path(), QUEUE).isPresent(), Duration.ofSeconds(5),
                         "bound");
                 int mostQueued = 0;
                 int mostHeld = 0;
@@ -199,7 +199,7 @@ class PacketReceiverBackpressureKernelTest {
     }
 
     private QueueStats stats() {
-        return ProcNetfilterQueue.find(ns.path(), QUEUE).orElseThrow();
+        return QueueStats.find(ns.path(), QUEUE).orElseThrow();
     }
 
     private boolean settledAfter(OverflowPolicy policy, DatagramTally sink, int burst) {

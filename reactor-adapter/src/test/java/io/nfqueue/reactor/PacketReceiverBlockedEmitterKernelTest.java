@@ -4,7 +4,7 @@ import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
 import io.nfqueue.Verdict;
-import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.QueueStats;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -97,7 +97,7 @@ class PacketReceiverBlockedEmitterKernelTest {
             assertEquals(List.of("block", "after"), seen);
             running.dispose();
         }
-        assertTrue(ProcNetfilterQueue.readAll(ns.path()).isEmpty(), "both queues unbound");
+        assertTrue(QueueStats.readAll(ns.path()).isEmpty(), "both queues unbound");
         for (QueueCounters c : receiver.counters()) {
             assertEquals(0, c.unresolved(), c.toString());
             assertEquals(0, c.kernelErrors(), c.toString());

@@ -2,7 +2,7 @@ package io.nfqueue.reactor;
 
 import io.nfqueue.Packet;
 import io.nfqueue.QueueStats;
-import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.QueueStats;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -80,7 +80,7 @@ class PacketReceiverBurstKernelTest {
              DatagramChannel sender = ns.udpSocket("127.0.0.1", 0)) {
             Disposable running = pipeline.run().apply(receiver.receive());
             try {
-                KernelWait.until(() -> ProcNetfilterQueue.find(ns.path(), QUEUE).isPresent(), Duration.ofSeconds(5),
+                KernelWait.until(() -> QueueStats.find(ns.path(), QUEUE).isPresent(), Duration.ofSeconds(5),
                         "queue bound");
                 long start = System.nanoTime();
                 for (int b = 0; b < BURSTS; b++) {
@@ -98,7 +98,7 @@ class PacketReceiverBurstKernelTest {
                 KernelWait.until(() -> sink.total() + (ns.udpReceiveBufferErrors() - sinkDropsBefore) >= sent
                                 || kernelDrops(ns) > 0, Duration.ofSeconds(10),
                         () -> pipeline + ": " + sink.total() + " of " + sent + " arrived; " + state(receiver));
-                QueueStats stats = ProcNetfilterQueue.find(ns.path(), QUEUE).orElseThrow();
+                QueueStats stats = QueueStats.find(ns.path(), QUEUE).orElseThrow();
                 assertEquals(0, stats.queueDropped(), pipeline + ", bursts of " + burst
                         + ": the kernel queue overflowed; " + state(receiver));
                 assertEquals(0, stats.userDropped(), pipeline + ": the netlink socket overflowed; " + state(receiver));
@@ -119,7 +119,7 @@ class PacketReceiverBurstKernelTest {
     }
 
     private static long kernelDrops(NetNamespace ns) {
-        return ProcNetfilterQueue.find(ns.path(), QUEUE).map(s -> s.queueDropped() + s.userDropped()).orElse(0L);
+        return QueueStats.find(ns.path(), QUEUE).map(s -> s.queueDropped() + s.userDropped()).orElse(0L);
     }
 
     private static String state(PacketReceiver receiver) {

@@ -2,7 +2,7 @@ package io.nfqueue.reactor;
 
 import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueStats;
-import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.QueueStats;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.Udp;
@@ -69,11 +69,11 @@ class PacketReceiverFloodKernelTest {
             for (int i = 0; i < SENT; i++) {
                 Udp.send(sender, "127.0.0.1", PORT, "flood-" + i);
                 if (i % 500 == 0) {
-                    ProcNetfilterQueue.find(ns.path(), QUEUE).ifPresent(s -> maxQueued.accumulateAndGet(s.queued(), Math::max));
+                    QueueStats.find(ns.path(), QUEUE).ifPresent(s -> maxQueued.accumulateAndGet(s.queued(), Math::max));
                 }
             }
             List<byte[]> arrived = arriving.get(90, TimeUnit.SECONDS);
-            QueueStats stats = ProcNetfilterQueue.find(ns.path(), QUEUE).orElseThrow();
+            QueueStats stats = QueueStats.find(ns.path(), QUEUE).orElseThrow();
             System.gc();
             long heapAfter = memory.getHeapMemoryUsage().getUsed();
             QueueCounters counters = receiver.counters().get(0);
@@ -88,7 +88,7 @@ class PacketReceiverFloodKernelTest {
         } finally {
             running.dispose();
         }
-        Optional<QueueStats> after = ProcNetfilterQueue.find(ns.path(), QUEUE);
+        Optional<QueueStats> after = QueueStats.find(ns.path(), QUEUE);
         assertTrue(after.isEmpty(), "unbound after dispose: " + after);
     }
 

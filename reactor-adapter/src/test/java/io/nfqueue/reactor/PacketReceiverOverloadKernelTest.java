@@ -1,7 +1,7 @@
 package io.nfqueue.reactor;
 
 import io.nfqueue.QueueStats;
-import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.QueueStats;
 import io.nfqueue.testing.ChildProcess;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelQueues;
@@ -107,7 +107,7 @@ class PacketReceiverOverloadKernelTest {
             Thread watch = new Thread(() -> {
                 try {
                     while (flooding.get()) {
-                        ProcNetfilterQueue.find(ns.path(), QUEUE).ifPresent(s -> maxQueued.accumulateAndGet(s.queued(), Math::max));
+                        QueueStats.find(ns.path(), QUEUE).ifPresent(s -> maxQueued.accumulateAndGet(s.queued(), Math::max));
                         queueSamples.incrementAndGet();
                         LockSupport.parkNanos(2_000_000);
                     }
@@ -200,7 +200,7 @@ class PacketReceiverOverloadKernelTest {
     }
 
     private QueueStats kernel() {
-        return ProcNetfilterQueue.find(ns.path(), QUEUE).orElseThrow(() -> new AssertionError("queue " + QUEUE + " not bound"));
+        return QueueStats.find(ns.path(), QUEUE).orElseThrow(() -> new AssertionError("queue " + QUEUE + " not bound"));
     }
 
     /** "WORD k=v k=v ..." -> {k: v} for the numeric values. */

@@ -2,7 +2,7 @@ package io.nfqueue.reactor;
 
 import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
-import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.QueueStats;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -70,7 +70,7 @@ class PacketReceiverQueueRangeKernelTest {
         assertEquals(FLOWS * PER_FLOW, delivered, "packets received over the range");
         assertEquals(delivered, verdicts, "one verdict per packet");
         for (int q = 10; q <= 12; q++) {
-            assertTrue(ProcNetfilterQueue.find(ns.path(), q).isEmpty(), "queue " + q + " unbound after dispose");
+            assertTrue(QueueStats.find(ns.path(), q).isEmpty(), "queue " + q + " unbound after dispose");
         }
     }
 

@@ -3,7 +3,7 @@ package io.nfqueue.reactor.longrun;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueStats;
-import io.nfqueue.internal.ProcNetfilterQueue;
+import io.nfqueue.QueueStats;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
 import io.nfqueue.testing.NetNamespace;
@@ -117,7 +117,7 @@ public final class LongRunMain {
                 System.out.println("NMT against the baseline taken after the start sample:");
                 System.out.println(ProcessMemory.nmt("summary.diff"));
             }
-            QueueStats s = ProcNetfilterQueue.find(ns.path(), QUEUE).orElseThrow();
+            QueueStats s = QueueStats.find(ns.path(), QUEUE).orElseThrow();
             QueueCounters c = receiver.counters().get(0);
             ok = verdicted.get() == packets && s.queued() == 0 && c.received() == packets
                     && c.kernelErrors() == 0 && c.totalDefaultVerdicts() == 0;
@@ -143,7 +143,7 @@ public final class LongRunMain {
         try (var list = Files.list(Path.of("/proc/self/fd"))) {
             fds = list.count();
         }
-        String kernel = ProcNetfilterQueue.find(ns.path(), QUEUE).map(QueueStats::toString).orElse("unbound");
+        String kernel = QueueStats.find(ns.path(), QUEUE).map(QueueStats::toString).orElse("unbound");
         String counters = receiver.counters().isEmpty() ? "-" : receiver.counters().get(0).toString();
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.printf("%s t=%.1fs rate=%.0f/s heapMiB=%d rssMiB=%d directKiB=%d%s fds=%d arrived=%d kernel=%s lib=%s%n",

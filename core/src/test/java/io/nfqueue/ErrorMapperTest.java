@@ -1,8 +1,7 @@
-package io.nfqueue.internal;
+package io.nfqueue;
 
-import io.nfqueue.MissingPrivilegeException;
-import io.nfqueue.NfQueueException;
-import io.nfqueue.UnsupportedKernelFeatureException;
+import io.nfqueue.internal.ErrnoException;
+import io.nfqueue.internal.NativeConstants;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -31,7 +30,7 @@ class ErrorMapperTest {
     /** What those calls can fail with (open, setns, socket, setsockopt, bind, eventfd, malloc), by number. */
     private static List<Integer> errnos() {
         NativeConstants k = NativeConstants.get();
-        return List.of(k.eperm, k.enoent, k.ebadf, k.enomem, 13 /* EACCES */, 17 /* EEXIST */, 20 /* ENOTDIR */,
+        return List.of(k.eperm, k.enoent, k.ebadf, k.enomem, k.eacces, 17 /* EEXIST */, 20 /* ENOTDIR */,
                 21 /* EISDIR */, k.einval, 23 /* ENFILE */, 24 /* EMFILE */, 36 /* ENAMETOOLONG */, 40 /* ELOOP */,
                 k.enobufs, k.eopnotsupp, 93 /* EPROTONOSUPPORT */, 97 /* EAFNOSUPPORT */, 98 /* EADDRINUSE */,
                 k.ebusy, k.enodev, 0, 4095);

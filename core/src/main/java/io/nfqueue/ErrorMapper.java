@@ -1,10 +1,8 @@
-package io.nfqueue.internal;
+package io.nfqueue;
 
-import io.nfqueue.MissingPrivilegeException;
-import io.nfqueue.NfQueueException;
-import io.nfqueue.QueueAlreadyBoundException;
-import io.nfqueue.QueueStats;
-import io.nfqueue.UnsupportedKernelFeatureException;
+import io.nfqueue.internal.ErrnoException;
+import io.nfqueue.internal.ErrnoNames;
+import io.nfqueue.internal.NativeConstants;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,18 +10,15 @@ import java.nio.file.Paths;
 import java.util.Optional;
 
 /** Turns an errno into the public exception a user can act on, with advice in its message. */
-public final class ErrorMapper {
+final class ErrorMapper {
     private static final String GRANT = "run as root, or grant CAP_NET_ADMIN for the whole run "
             + "(setcap cap_net_admin+ep on the java binary, or systemd AmbientCapabilities=CAP_NET_ADMIN)";
-
-    /** EACCES: the same on every Linux architecture. */
-    private static final int EACCES = 13;
 
     private ErrorMapper() {
     }
 
     /** A failure of any operation, without special knowledge of the queue. */
-    public static NfQueueException map(String operation, int errno) {
+    static NfQueueException map(String operation, int errno) {
         return map(operation, errno, null);
     }
 
@@ -48,7 +43,7 @@ public final class ErrorMapper {
      * A failure thrown by the shim while opening a socket in the namespace at {@code netns} (or
      * null): the message and {@link NfQueueException#operation()} of a namespace step name the path.
      */
-    public static NfQueueException map(ErrnoException e, Path netns) {
+    static NfQueueException map(ErrnoException e, Path netns) {
         NativeConstants k = NativeConstants.get();
         boolean namespaceStep = e.operation().startsWith("open network namespace")
                 || e.operation().startsWith("setns into network namespace");
@@ -65,7 +60,7 @@ public final class ErrorMapper {
             return new NfQueueException(what + ": " + netns + " is not a network namespace file (expected "
                     + "/var/run/netns/NAME or /proc/PID/ns/net)", operation, e.errno(), e);
         }
-        if ((e.errno() == k.eperm || e.errno() == EACCES) && e.operation().startsWith("setns")) {
+        if ((e.errno() == k.eperm || e.errno() == k.eacces) && e.operation().startsWith("setns")) {
             return new MissingPrivilegeException(what + "; entering another network namespace needs CAP_SYS_ADMIN: "
                     + "run as root", operation, e.errno(), e);
         }
@@ -73,9 +68,9 @@ public final class ErrorMapper {
     }
 
     /** A failure thrown by the shim during set-up. */
-    public static NfQueueException map(ErrnoException e) {
+    static NfQueueException map(ErrnoException e) {
         NativeConstants k = NativeConstants.get();
-        if ((e.errno() == k.eperm || e.errno() == EACCES) && e.operation().startsWith("setns")) {
+        if ((e.errno() == k.eperm || e.errno() == k.eacces) && e.operation().startsWith("setns")) {
             return new MissingPrivilegeException(e.getMessage()
                     + "; entering another network namespace needs CAP_SYS_ADMIN: run as root",
                     e.operation(), e.errno(), e);
@@ -91,14 +86,14 @@ public final class ErrorMapper {
      * A failed bind. EPERM means either "no CAP_NET_ADMIN" or "another socket owns the queue";
      * the proc file tells which: it lists the owner's port id.
      */
-    public static NfQueueException bindFailure(int queue, int errno, int ourPortId, Path netns,
+    static NfQueueException bindFailure(int queue, int errno, int ourPortId, Path netns,
                                                String requestedFeatures) {
         NativeConstants k = NativeConstants.get();
         String operation = "bind queue " + queue;
         if (errno == k.eperm) {
             Optional<QueueStats> owner;
             try {
-                owner = ProcNetfilterQueue.find(netns, queue);
+                owner = QueueStats.find(netns, queue);
             } catch (RuntimeException e) {
                 owner = Optional.empty();
             }

@@ -1,6 +1,5 @@
-package io.nfqueue.internal;
+package io.nfqueue;
 
-import io.nfqueue.NfQueueException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,7 +16,7 @@ import java.nio.file.attribute.BasicFileAttributes;
  * namespace file of another type, such as {@code /proc/PID/ns/mnt}; a file it may not read) is
  * left to {@code open} and {@code setns}, whose error is the final word.
  */
-public final class NamespacePaths {
+final class NamespacePaths {
     private static final Path OWN = Path.of("/proc/self/ns/net");
     private static final String EXPECTED = "a network namespace file such as /var/run/netns/NAME (made by "
             + "'ip netns add NAME') or /proc/PID/ns/net";
@@ -30,11 +29,11 @@ public final class NamespacePaths {
      * file (errno ENOENT when it does not exist, 0 when it is a directory or on another file
      * system than nsfs); returns when it may be one.
      */
-    public static void check(Path path) {
+    static void check(Path path) {
         String operation = "open network namespace " + path;
         if (Files.notExists(path)) {
             throw new NfQueueException("network namespace file " + path + " does not exist: create the namespace "
-                    + "with 'ip netns add NAME' and use /var/run/netns/NAME", operation, NativeConstants.get().enoent, null);
+                    + "with 'ip netns add NAME' and use /var/run/netns/NAME", operation, NativeAccess.constants().enoent, null);
         }
         BasicFileAttributes attributes;
         try {
