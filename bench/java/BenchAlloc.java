@@ -1,4 +1,5 @@
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 
 /** Bytes allocated on the Java heap by every live thread so far (HotSpot's per-thread counters). */
 final class BenchAlloc {
@@ -6,7 +7,7 @@ final class BenchAlloc {
     }
 
     static long allocatedBytes() {
-        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         if (!(bean instanceof com.sun.management.ThreadMXBean)) {
             return -1;
         }

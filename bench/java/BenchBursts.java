@@ -1,5 +1,6 @@
 import io.nfqueue.Packet;
 import io.nfqueue.reactor.PacketReceiver;
+import io.nfqueue.reactor.QueueBackpressure;
 import io.nfqueue.reactor.ReceiverOptions;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -77,11 +79,11 @@ public final class BenchBursts {
         }));
         // The library ends the subscription at JVM shutdown too, maybe before the hook below runs:
         // keep the last backpressure state seen, for the RESULT line.
-        java.util.concurrent.atomic.AtomicReference<List<io.nfqueue.reactor.QueueBackpressure>> last =
-                new java.util.concurrent.atomic.AtomicReference<>(List.of());
+        AtomicReference<List<QueueBackpressure>> last =
+                new AtomicReference<>(List.of());
         Thread sampler = new Thread(() -> {
             while (stop.getCount() > 0) {
-                List<io.nfqueue.reactor.QueueBackpressure> now = receiver.backpressure();
+                List<QueueBackpressure> now = receiver.backpressure();
                 if (!now.isEmpty()) {
                     last.set(now);
                 }
@@ -108,7 +110,7 @@ public final class BenchBursts {
                 long start = System.nanoTime();
                 int lastLength = -1;
                 while (stop.getCount() > 0) {
-                    for (io.nfqueue.reactor.QueueBackpressure b : receiver.backpressure()) {
+                    for (QueueBackpressure b : receiver.backpressure()) {
                         if (b.kernelMaxLength() != lastLength) {
                             lastLength = b.kernelMaxLength();
                             System.err.printf("TRACE %7.1f ms %s%n", (System.nanoTime() - start) / 1e6, b);

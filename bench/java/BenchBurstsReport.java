@@ -2,12 +2,14 @@ import io.nfqueue.QueueCounters;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.QueueBackpressure;
 
+import java.util.List;
+
 /** The RESULT line of {@link BenchBursts}: what the library saw, in key=value form for bench/run. */
 final class BenchBurstsReport {
     private BenchBurstsReport() {
     }
 
-    static String result(PacketReceiver receiver, java.util.List<QueueBackpressure> backpressure) {
+    static String result(PacketReceiver receiver, List<QueueBackpressure> backpressure) {
         long received = 0;
         long defaults = 0;
         for (QueueCounters c : receiver.counters()) {

@@ -1,4 +1,5 @@
 import io.nfqueue.Packet;
+import io.nfqueue.QueueCounters;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
 import reactor.core.Disposable;
@@ -17,7 +18,8 @@ import java.util.concurrent.CountDownLatch;
  * {@code handoff} adds {@code .handoff(Schedulers.single())} (packets
  * emitted on a Reactor worker, one hand-off per receive batch). The queues are bound inside the
  * namespace at NETNS_PATH. Prints "BOUND queue=..." once subscribed (binding, and the kernel
- * max-length following the unbounded demand, happen inside subscribe()), runs until SIGTERM (dispose from a shutdown hook), then prints the library's
+ * max-length following the unbounded demand, happen inside subscribe()), runs until SIGTERM (dispose from a shutdown
+ * hook), then prints the library's
  * counters to stderr.
  */
 public final class BenchFlux {
@@ -46,7 +48,7 @@ public final class BenchFlux {
                 });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // Before dispose: the counters of the receive threads, which end with it, would be gone.
-            long received = receiver.counters().stream().mapToLong(io.nfqueue.QueueCounters::received).sum();
+            long received = receiver.counters().stream().mapToLong(QueueCounters::received).sum();
             String allocation = BenchAlloc.perPacket(allocatedAtStart, received);
             running.dispose();
             System.err.println("BenchFlux: " + receiver.counters());

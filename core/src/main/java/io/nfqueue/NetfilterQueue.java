@@ -2,6 +2,7 @@ package io.nfqueue;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * A bound NFQUEUE with a blocking loop: the Java form of python-netfilterqueue.
@@ -51,13 +52,14 @@ public final class NetfilterQueue implements AutoCloseable {
      * Handles packets until {@link #close()} is called (from any thread, or from the handler)
      * or the thread is interrupted (it then returns within about 50 ms, with the interrupt flag
      * still set). A handler verdict that loses the race against {@code close()} (the packet got
-     * the default verdict first) ends {@code run} normally too. If the handler throws, that packet gets the default verdict if it has none,
-     * and the exception is rethrown; the queue stays bound.
+     * the default verdict first) ends {@code run} normally too. If the handler throws, that
+     * packet gets the default verdict if it has none, and the exception is rethrown; the queue
+     * stays bound.
      */
     public void run(PacketHandler handler) {
         Objects.requireNonNull(handler, "handler");
         int limit = queue.options().batchSize();
-        java.util.function.Consumer<Packet> consumer = handler::handle;
+        Consumer<Packet> consumer = handler::handle;
         while (!Thread.currentThread().isInterrupted() && runOnce(consumer, limit)) {
             // runOnce does one batch
         }
@@ -70,7 +72,7 @@ public final class NetfilterQueue implements AutoCloseable {
      *
      * @return false once the queue is closed
      */
-    private boolean runOnce(java.util.function.Consumer<Packet> consumer, int limit) {
+    private boolean runOnce(Consumer<Packet> consumer, int limit) {
         int n;
         try {
             n = queue.receive(consumer, limit);

@@ -5,6 +5,7 @@ import io.nfqueue.internal.NativeConstants;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.OptionalInt;
 
 /**
@@ -23,7 +24,7 @@ final class PacketDecoder {
         int max = Math.max(Math.max(Math.max(k.hookPreRouting, k.hookLocalIn), Math.max(k.hookForward, k.hookLocalOut)),
                 k.hookPostRouting);
         hooks = new Hook[max + 1];
-        java.util.Arrays.fill(hooks, Hook.UNKNOWN);
+        Arrays.fill(hooks, Hook.UNKNOWN);
         hooks[k.hookPreRouting] = Hook.PRE_ROUTING;
         hooks[k.hookLocalIn] = Hook.LOCAL_IN;
         hooks[k.hookForward] = Hook.FORWARD;

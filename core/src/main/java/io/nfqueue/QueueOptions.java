@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * How to bind one NFQUEUE: immutable; each wither validates its argument at once and returns a
@@ -80,7 +81,7 @@ public final class QueueOptions {
     }
 
     /** A copy with {@code change} applied: each wither names only the field it sets. */
-    private QueueOptions with(java.util.function.Consumer<Fields> change) {
+    private QueueOptions with(Consumer<Fields> change) {
         Fields f = new Fields(this);
         change.accept(f);
         return new QueueOptions(f.queueNumber, f.copyMode, f.copyRange, f.maxLength, f.socketBufferSize, f.failOpen,

@@ -3,6 +3,7 @@ package io.nfqueue;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
@@ -86,7 +87,7 @@ class BatchVerdictRuleTest {
                     send.add(packet(id, v));
                 }
             }
-            java.util.Collections.shuffle(send, random);
+            Collections.shuffle(send, random);
             Packet oldest = waitingIds.isEmpty() ? null : waiting(waitingIds.get(0));
             Packet[] array = send.toArray(new Packet[0]);
             int top = BatchVerdictRule.top(array, array.length, oldest);

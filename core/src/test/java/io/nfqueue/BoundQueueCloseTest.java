@@ -9,10 +9,17 @@ import org.junit.jupiter.api.Timeout;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -208,7 +215,7 @@ class BoundQueueCloseTest {
     void closeCountsTheKernelsAnswerToItsLastVerdicts() {
         BoundQueue q = BoundQueue.open(QueueOptions.queue(Q), fake);
         fake.offerMany(1, 3, Q);
-        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean once = new AtomicBoolean();
         fake.onSend(count -> {
             if (once.compareAndSet(false, true)) {
                 fake.offerError(k.enoent, k.msgVerdict, 3); // as if packet 3 had been flushed
@@ -225,7 +232,7 @@ class BoundQueueCloseTest {
     void closeGivesTheDefaultVerdictToAPacketQueuedWhileItSent() {
         BoundQueue q = BoundQueue.open(QueueOptions.queue(Q).defaultVerdict(Verdict.accept()), fake);
         fake.offerMany(1, 2, Q);
-        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean once = new AtomicBoolean();
         fake.onSend(count -> {
             if (once.compareAndSet(false, true)) {
                 fake.offerMany(3, 1, Q);
@@ -244,11 +251,11 @@ class BoundQueueCloseTest {
      */
     @Test
     void logOfABurstOfDefaultVerdictsAccountsForAllOfThemByClose() {
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.nfqueue");
-        List<String> messages = java.util.Collections.synchronizedList(new ArrayList<>());
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
+        Logger logger = Logger.getLogger("io.nfqueue");
+        List<String> messages = Collections.synchronizedList(new ArrayList<>());
+        Handler capture = new Handler() {
             @Override
-            public void publish(java.util.logging.LogRecord r) {
+            public void publish(LogRecord r) {
                 messages.add(r.getMessage());
             }
 
@@ -270,9 +277,9 @@ class BoundQueueCloseTest {
             logger.removeHandler(capture);
         }
         long logged = 0;
-        java.util.regex.Pattern count = java.util.regex.Pattern.compile("(\\d+) [a-z ]*packets got the default verdict");
+        Pattern count = Pattern.compile("(\\d+) [a-z ]*packets got the default verdict");
         for (String m : messages) {
-            java.util.regex.Matcher matcher = count.matcher(m);
+            Matcher matcher = count.matcher(m);
             if (matcher.find()) {
                 logged += Long.parseLong(matcher.group(1));
             }

@@ -116,7 +116,8 @@ class BoundQueueRaceKernelTest {
                     assertEquals(held + unread, c.verdictsSent(), "one verdict sent per packet, " + where);
                     assertEquals(held + unread, outcome.programWins() + c.defaultVerdicts(DefaultVerdictCause.CLOSE), where);
                     assertEquals(c.totalDefaultVerdicts(), c.defaultVerdicts(DefaultVerdictCause.CLOSE), where);
-                    assertEquals(outcome.losses(), outcome.lostTo(DefaultVerdictCause.CLOSE), "every lost race was lost to close, " + where);
+                    assertEquals(outcome.losses(), outcome.lostTo(DefaultVerdictCause.CLOSE),
+                            "every lost race was lost to close, " + where);
                     assertEquals(0, c.kernelErrors(), where);
                     assertEquals(0, c.sendFailures(), where);
                     assertEquals(0, c.unresolved(), where);
@@ -215,7 +216,8 @@ class BoundQueueRaceKernelTest {
                     join(threads);
                     assertNull(outcome.failure(), () -> "round " + outcome.failure());
                     assertEquals(outcome.losses(), outcome.lostTo(DefaultVerdictCause.TIMEOUT), "lost races, round " + round);
-                    assertEquals(List.of(), outcome.arrivalProblems(sink, tag, perRound), "round " + round + ": " + queue.counters());
+                    assertEquals(List.of(), outcome.arrivalProblems(sink, tag, perRound), "round " + round + ": "
+                            + queue.counters());
                     programWins += outcome.programWins();
                 }
             } finally {

@@ -10,11 +10,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -247,7 +251,7 @@ class BoundQueueTest {
 
     private static SentVerdict sent(int id, int code, Integer mark, byte[] payload) {
         return new SentVerdict(id, code, mark == null ? OptionalInt.empty() : OptionalInt.of(mark), Q,
-                java.util.Optional.ofNullable(payload), false);
+                Optional.ofNullable(payload), false);
     }
 
     /**
@@ -335,7 +339,7 @@ class BoundQueueTest {
             // The receiving thread is inside the consumer: another thread's verdict must not wait for it.
             Thread other = new Thread(p::accept, "other-verdict");
             other.start();
-            sentInTime.add(fake.awaitVerdictFor(1, java.time.Duration.ofSeconds(5)));
+            sentInTime.add(fake.awaitVerdictFor(1, Duration.ofSeconds(5)));
             try {
                 other.join(5000);
             } catch (InterruptedException e) {
@@ -430,8 +434,8 @@ class BoundQueueTest {
     void secondReceiverIsRefused() throws Exception {
         open(QueueOptions.queue(Q));
         fake.offerMany(1, 1, Q);
-        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         Thread receiver = new Thread(() -> queue.receive(p -> {
             inside.countDown();
             try {
@@ -442,7 +446,7 @@ class BoundQueueTest {
             p.accept();
         }, 8), "first-receiver");
         receiver.start();
-        assertTrue(inside.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(inside.await(5, TimeUnit.SECONDS));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> queue.receive(p -> { }, 8));
         assertTrue(e.getMessage().contains("another thread"), e.getMessage());
         release.countDown();
@@ -595,7 +599,7 @@ class BoundQueueTest {
      */
     @Test
     void defaultVerdictsFromAnotherThreadDoNotWaitForAWaitingReceiver() throws Exception {
-        open(QueueOptions.queue(Q).verdictTimeout(java.time.Duration.ofMillis(10)));
+        open(QueueOptions.queue(Q).verdictTimeout(Duration.ofMillis(10)));
         fake.offerMany(1, 2, Q);
         List<Packet> got = receiveAll(8);
         Thread.sleep(30); // both are now overdue
@@ -603,7 +607,7 @@ class BoundQueueTest {
         // only waiting for the receiver takes that long.
         Thread waiter = new Thread(() -> queue.awaitReadable(30_000), "waiting-receiver");
         waiter.start();
-        assertTrue(fake.awaitWaiter(java.time.Duration.ofSeconds(5)), "the receiver is inside its wait");
+        assertTrue(fake.awaitWaiter(Duration.ofSeconds(5)), "the receiver is inside its wait");
         long t0 = System.nanoTime();
         assertEquals(2, queue.expireOverdue());
         long expiry = System.nanoTime() - t0;
@@ -622,7 +626,7 @@ class BoundQueueTest {
         receiveAll(8);
         Thread waiter = new Thread(() -> queue.awaitReadable(30_000), "waiting-receiver"); // see above
         waiter.start();
-        assertTrue(fake.awaitWaiter(java.time.Duration.ofSeconds(5)), "the receiver is inside its wait");
+        assertTrue(fake.awaitWaiter(Duration.ofSeconds(5)), "the receiver is inside its wait");
         long t0 = System.nanoTime();
         assertEquals(2, queue.resolveAllWithDefault(DefaultVerdictCause.CANCEL));
         long took = System.nanoTime() - t0;

@@ -13,8 +13,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -117,11 +119,11 @@ class BoundQueueVerdictBatchTest {
                         got += Math.max(n, 0);
                     }
                     Collections.shuffle(late, random);
-                    List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+                    List<Future<?>> done = new ArrayList<>();
                     for (Packet p : late) {
                         done.add(pool.submit(() -> p.verdict(intended.get(p.id()))));
                     }
-                    for (java.util.concurrent.Future<?> f : done) {
+                    for (Future<?> f : done) {
                         f.get(10, TimeUnit.SECONDS);
                     }
                     queue.flush();
@@ -190,8 +192,8 @@ class BoundQueueVerdictBatchTest {
 
     /** Set.of that reads well next to the fake's Set<Integer>. */
     private static final class Set3 {
-        static java.util.Set<Integer> of(Integer... ids) {
-            return java.util.Set.of(ids);
+        static Set<Integer> of(Integer... ids) {
+            return Set.of(ids);
         }
     }
 }

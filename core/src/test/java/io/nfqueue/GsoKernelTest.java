@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -72,7 +74,8 @@ class GsoKernelTest {
             data[i] = (byte) (i * 7 + (i >>> 9));
         }
         List<Packet> seen = new CopyOnWriteArrayList<>();
-        try (ServerSocketChannel server = ns.call(() -> ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", PORT)));
+        try (ServerSocketChannel server = ns.call(() -> ServerSocketChannel.open()
+                .bind(new InetSocketAddress("127.0.0.1", PORT)));
              SocketChannel client = ns.call(SocketChannel::open);
              NetfilterQueue queue = NetfilterQueue.open(QueueOptions.queue(QUEUE).gso(gso).networkNamespace(ns.path()))) {
             CompletableFuture<Void> running = CompletableFuture.runAsync(() -> queue.run(p -> {
@@ -103,8 +106,8 @@ class GsoKernelTest {
                 out.write(buf.array(), 0, buf.position());
             }
             return out.toByteArray();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -6,9 +6,9 @@ import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;

@@ -11,12 +11,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.IOException;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -166,7 +170,7 @@ class NetfilterQueueLifecycleKernelTest {
         NetfilterQueue queue = NetfilterQueue.open(QueueOptions.queue(QUEUE).networkNamespace(ns.path()));
         try {
             CompletableFuture<Void> running = CompletableFuture.runAsync(() -> queue.run(Packet::accept));
-            assertThrows(java.util.concurrent.TimeoutException.class, () -> running.get(200, TimeUnit.MILLISECONDS));
+            assertThrows(TimeoutException.class, () -> running.get(200, TimeUnit.MILLISECONDS));
             long t0 = System.nanoTime();
             queue.close();
             running.get(5, TimeUnit.SECONDS); // wide, as above
@@ -225,8 +229,8 @@ class NetfilterQueueLifecycleKernelTest {
         assertTrue(after - before < 5, "file descriptors grew from " + before + " to " + after);
     }
 
-    private static long openFileDescriptors() throws java.io.IOException {
-        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+    private static long openFileDescriptors() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.count();
         }
     }

@@ -49,7 +49,8 @@ class ProcessDeathKernelTest {
             try {
                 String bound = holder.awaitLine("BOUND ", Duration.ofSeconds(30));
                 childPid = Long.parseLong(bound.split(" ")[1]);
-                QueueStats line = KernelQueues.find(ns, QUEUE).orElseThrow(() -> new AssertionError("not bound: " + KernelQueues.all(ns)));
+                QueueStats line = KernelQueues.find(ns, QUEUE).orElseThrow(() -> new AssertionError("not bound: "
+                        + KernelQueues.all(ns)));
                 assertEquals(Long.parseLong(bound.split(" ")[2]), line.portId(), line.toString());
 
                 // The child never reads nor gives verdicts: the kernel holds every packet.

@@ -6,10 +6,10 @@ import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.Udp;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;

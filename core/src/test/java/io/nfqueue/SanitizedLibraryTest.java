@@ -1,5 +1,6 @@
 package io.nfqueue;
 
+import io.nfqueue.internal.Natives;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,7 @@ class SanitizedLibraryTest {
     void theLoadedShimIsInstrumentedAndTheRuntimeIsMapped() throws Exception {
         String preload = System.getenv().getOrDefault("LD_PRELOAD", "");
         assumeTrue(preload.contains("libasan"), "not an ASan run (mvn -Pasan)");
-        io.nfqueue.internal.Natives.ensureLoaded(); // the way the library loads it
+        Natives.ensureLoaded(); // the way the library loads it
         List<String> maps = Files.readAllLines(Path.of("/proc/self/maps"));
         assertTrue(maps.stream().anyMatch(l -> l.contains("libasan")), "libasan is not mapped");
         String shim = maps.stream().filter(l -> l.contains("libnfqueue_jni")).findFirst()

@@ -1,7 +1,7 @@
 package io.nfqueue.internal;
 
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**

@@ -1,5 +1,7 @@
 package io.nfqueue.internal;
 
+import java.nio.ByteBuffer;
+
 /**
  * The JNI entry points of {@code libnfqueue_jni.so}, registered by its {@code JNI_OnLoad}.
  *
@@ -40,8 +42,8 @@ public final class Natives {
 
     static native long open(String networkNamespacePath, int receiveBufferBytes, int sendBufferBytes);
 
-    static native void attach(long handle, java.nio.ByteBuffer rx, int slotSize,
-                              java.nio.ByteBuffer records, java.nio.ByteBuffer tx);
+    static native void attach(long handle, ByteBuffer rx, int slotSize,
+                              ByteBuffer records, ByteBuffer tx);
 
     static native int configure(long handle, int queue, int command, int copyMode, int copyRange,
                                 int maxLength, int flags, int mask, boolean ack);

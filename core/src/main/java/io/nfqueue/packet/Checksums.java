@@ -1,6 +1,7 @@
 package io.nfqueue.packet;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The Internet checksum (RFC 1071): the 16-bit ones' complement of the ones' complement sum of
@@ -31,7 +32,7 @@ public final class Checksums {
         int evenEnd = offset + (length & ~1);
         // Eight bytes at a time where the buffer is big-endian (the usual case): a 64-bit word
         // sums as four 16-bit words once its halves are added (RFC 1071 section 2 (B)).
-        if (buffer.order() == java.nio.ByteOrder.BIG_ENDIAN) {
+        if (buffer.order() == ByteOrder.BIG_ENDIAN) {
             for (; i + 8 <= evenEnd; i += 8) {
                 long w = buffer.getLong(i);
                 acc += (w >>> 32) + (w & 0xFFFF_FFFFL);

@@ -9,7 +9,10 @@ import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.commons.ClassRemapper;
 import org.objectweb.asm.commons.Remapper;
 
+import java.io.File;
 import java.io.IOException;
+import java.net.JarURLConnection;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +40,7 @@ class ShadedLoadTest {
         relocate(tests.resolve("io/nfqueue/internal/ShadedLoadMain.class"), tests, dir);
         // The shim itself, as the native jar has it (META-INF/native/linux-<arch>/...).
         Path nativeRoot = classPathEntryOf("META-INF/native/linux-" + NativeLibraryLoader.arch() + "/libnfqueue_jni.so");
-        String cp = dir + java.io.File.pathSeparator + nativeRoot;
+        String cp = dir + File.pathSeparator + nativeRoot;
         try (ChildProcess child = ChildProcess.start(List.of(ChildProcess.javaBinary(), "-XX:-UsePerfData", "-Xcheck:jni",
                 "-cp", cp, "relocated.io.nfqueue.internal.ShadedLoadMain"))) {
             String line = child.awaitLine("LOADED ", Duration.ofSeconds(30));
@@ -48,9 +51,9 @@ class ShadedLoadTest {
 
     /** The jar or directory of the class path that holds {@code resource}. */
     private static Path classPathEntryOf(String resource) throws Exception {
-        java.net.URL url = ClassLoader.getSystemResource(resource);
+        URL url = ClassLoader.getSystemResource(resource);
         if (url.getProtocol().equals("jar")) {
-            return Path.of(((java.net.JarURLConnection) url.openConnection()).getJarFileURL().toURI());
+            return Path.of(((JarURLConnection) url.openConnection()).getJarFileURL().toURI());
         }
         Path p = Path.of(url.toURI());
         for (int i = 0; i < resource.split("/").length; i++) {

@@ -10,6 +10,7 @@ import net.jqwik.api.constraints.IntRange;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,7 +37,7 @@ class EditorPropertiesTest {
                                                       @ForAll long addressSeed) throws Exception {
         PacketParser original = PacketParser.of(packet);
         byte[] address = new byte[original.addressLength()];
-        new java.util.Random(addressSeed).nextBytes(address);
+        new Random(addressSeed).nextBytes(address);
         PacketEditor e = PacketEditor.of(packet).ttl(ttl).dscp(dscp).allowTcpLengthChange()
                 .sourceAddress(InetAddress.getByAddress(address)).transportPayload(payload);
         if (original.isTcp() || original.isUdp()) {

@@ -2,11 +2,14 @@ package io.nfqueue.packet;
 
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntSupplier;
 
 /**
  * Drives every parser accessor and editor operation over arbitrary bytes, letting only the
@@ -87,7 +90,7 @@ final class Exercise {
     }
 
     /** Option walks may find the options malformed: that is documented. */
-    private static long options(java.util.function.IntSupplier walk) {
+    private static long options(IntSupplier walk) {
         try {
             return walk.getAsInt();
         } catch (MalformedPacketException e) {
@@ -126,14 +129,14 @@ final class Exercise {
         }
     }
 
-    private static <T> T withinBound(java.util.concurrent.Callable<T> body) {
+    private static <T> T withinBound(Callable<T> body) {
         Future<T> f = RUNNER.submit(body);
         try {
             return f.get(5, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             f.cancel(true);
             throw new AssertionError("parsing did not finish within 5 s: a hang");
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof Error) {
                 throw (Error) cause;

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 import static io.nfqueue.packet.TestPackets.hex;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -70,7 +71,7 @@ class Ipv4ViewTest {
     @Test
     void rejectsImpossibleHeaders() {
         byte[] p = TestPackets.udp4(new byte[4]);
-        assertMalformed(java.util.Arrays.copyOf(p, 19), "cut off");
+        assertMalformed(Arrays.copyOf(p, 19), "cut off");
         byte[] v = p.clone();
         v[0] = 0x55;
         assertMalformed(v, "version 5");
@@ -88,7 +89,7 @@ class Ipv4ViewTest {
     @Test
     void paddingAfterTheTotalLengthIsNotPartOfThePacket() {
         byte[] p = TestPackets.udp4(new byte[4]);
-        byte[] padded = java.util.Arrays.copyOf(p, p.length + 10);
+        byte[] padded = Arrays.copyOf(p, p.length + 10);
         ip.wrap(ByteBuffer.wrap(padded));
         assertEquals(p.length, ip.end());
         assertFalse(ip.isTruncated());

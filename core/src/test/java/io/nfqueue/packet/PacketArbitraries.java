@@ -4,6 +4,7 @@ import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 
+import java.util.Arrays;
 import java.util.List;
 
 /** jqwik generators of valid packets (built by {@link TestPackets}) and of near-packets. */
@@ -45,7 +46,7 @@ final class PacketArbitraries {
                         Arbitraries.integers().between(0, 0x1FF), Arbitraries.integers().between(0, 10), payloads())
                         .as((s, d, seq, flags, optWords, data) -> {
                             byte[] options = new byte[optWords * 4];
-                            java.util.Arrays.fill(options, (byte) 1);
+                            Arrays.fill(options, (byte) 1);
                             return TestPackets.tcp(s, d, seq, seq ^ 0x5555, flags, options, data);
                         });
             case IpProtocols.UDP:

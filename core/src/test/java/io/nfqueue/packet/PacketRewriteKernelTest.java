@@ -2,6 +2,7 @@ package io.nfqueue.packet;
 
 import io.nfqueue.NetfilterQueue;
 import io.nfqueue.Packet;
+import io.nfqueue.PacketHandler;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
 import io.nfqueue.testing.KernelTest;
@@ -18,8 +19,10 @@ import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -65,7 +68,7 @@ class PacketRewriteKernelTest {
     }
 
     /** Polls until {@code expected} packets were handled or 3 s passed; returns how many. */
-    private static int handle(NetfilterQueue q, int expected, io.nfqueue.PacketHandler handler) {
+    private static int handle(NetfilterQueue q, int expected, PacketHandler handler) {
         int n = 0;
         long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
         while (n < expected && System.nanoTime() < deadline) {
@@ -228,9 +231,9 @@ class PacketRewriteKernelTest {
         ns.ip("link", "set", "lo", "mtu", "1500");
         ns.iptables("-A OUTPUT -p tcp --dport 9200 --tcp-flags PSH PSH -j NFQUEUE --queue-num " + QUEUE);
         byte[] data = new byte[20_000];
-        java.util.Arrays.fill(data, (byte) 'a');
+        Arrays.fill(data, (byte) 'a');
         byte[] upper = new byte[20_000];
-        java.util.Arrays.fill(upper, (byte) 'A');
+        Arrays.fill(upper, (byte) 'A');
         try (TcpPair tcp = TcpPair.open(ns, "127.0.0.1", 9200)) {
             List<PacketEditRefusedException.Reason> refusals = new ArrayList<>();
             try (NetfilterQueue q = open(true)) {
@@ -292,7 +295,7 @@ class PacketRewriteKernelTest {
             assertEquals("vector tcp6", new String(tcp.receive(11, Duration.ofSeconds(2)), StandardCharsets.US_ASCII));
         }
         assertTrue(seen.size() >= 6, "queued: " + seen);
-        Set<Integer> protocols = new java.util.TreeSet<>();
+        Set<Integer> protocols = new TreeSet<>();
         for (Packet p : seen) {
             PacketParser parsed = PacketParser.of(p);
             protocols.add(parsed.protocol());

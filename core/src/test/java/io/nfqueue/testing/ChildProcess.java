@@ -1,8 +1,10 @@
 package io.nfqueue.testing;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -52,7 +54,7 @@ public final class ChildProcess implements AutoCloseable {
     public static ChildProcess start(List<String> cmd) {
         try {
             // Run from "/": an unprivileged child may not be allowed into the build directory.
-            Process p = new ProcessBuilder(cmd).directory(new java.io.File("/")).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(cmd).directory(new File("/")).redirectErrorStream(true).start();
             return new ChildProcess(p, String.join(" ", cmd));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + cmd, e);
@@ -130,7 +132,7 @@ public final class ChildProcess implements AutoCloseable {
     /** Writes one line to the child's stdin (for children that take commands). */
     public void writeLine(String line) {
         try {
-            java.io.OutputStream in = process.getOutputStream();
+            OutputStream in = process.getOutputStream();
             in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             in.flush();
         } catch (IOException e) {

@@ -23,6 +23,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * A {@link Transport} without a kernel, for tests of Java logic: a fake netlink socket plus the
@@ -757,7 +758,7 @@ public final class FakeTransport implements Transport {
         }
     }
 
-    private <T> T read(java.util.function.Supplier<T> s) {
+    private <T> T read(Supplier<T> s) {
         lock.lock();
         try {
             return s.get();

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +61,8 @@ public final class NetNamespace implements AutoCloseable, AfterEachCallback {
 
     /** Makes a fresh namespace with loopback up. */
     public static NetNamespace create() {
-        String name = PREFIX + ProcessHandle.current().pid() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
+        String name = PREFIX + ProcessHandle.current().pid() + "-"
+                + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
         Commands.run("ip", "netns", "add", name);
         LIVE.add(name);
         NetNamespace ns = new NetNamespace(name);
@@ -157,7 +159,7 @@ public final class NetNamespace implements AutoCloseable, AfterEachCallback {
             DatagramChannel ch = DatagramChannel.open(family);
             // A sink that a loaded machine reads late must not drop what the queue let through:
             // ask for 4 MiB (capped by net.core.rmem_max).
-            ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
             ch.bind(new InetSocketAddress(address, port));
             return ch;
         });

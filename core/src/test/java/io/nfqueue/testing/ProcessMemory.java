@@ -1,6 +1,5 @@
 package io.nfqueue.testing;
 
-import javax.management.ObjectName;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -10,6 +9,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.management.ObjectName;
 
 /**
  * This JVM's memory as the kernel and the JVM see it, in KiB, for programs and child JVMs that

@@ -2,19 +2,36 @@ package io.nfqueue.reactor;
 
 import io.nfqueue.BoundQueue;
 import io.nfqueue.Packet;
+import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueOptions;
+import io.nfqueue.QueueStats;
+import io.nfqueue.ResolutionListener;
+import io.nfqueue.Verdict;
 import io.nfqueue.reactor.internal.ReceiverSubscription;
+import io.nfqueue.reactor.internal.SubscriptionConfig;
+import io.nfqueue.reactor.internal.Timings;
+import org.reactivestreams.Publisher;
 import reactor.core.CoreSubscriber;
+import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
 import reactor.core.publisher.ParallelFlux;
+import reactor.util.function.Tuples;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Function;
-import org.reactivestreams.Publisher;
+import java.util.stream.Stream;
 
 /**
  * Packets of one NFQUEUE (or a range of them) as a backpressure-aware {@link Flux}, whose demand
@@ -43,25 +60,28 @@ import org.reactivestreams.Publisher;
 public final class PacketReceiver {
     private final ReceiverOptions options;
     private final Function<QueueOptions, BoundQueue> binder;
+    /** The loops' clocks: the defaults, but for tests of this package. */
+    private final Timings timings;
     /** One owner per queue number: receive() and each rail of receiveParallel() claim theirs. */
     private final AtomicBoolean[] owned;
     /** Listeners attached after creation ({@link ReceiverMetrics}); the options' come first. */
-    private final java.util.List<io.nfqueue.ResolutionListener> attached = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ResolutionListener> attached = new CopyOnWriteArrayList<>();
     /** The queues of the current subscriptions, by queue number. */
-    private final java.util.concurrent.ConcurrentSkipListMap<Integer, BoundQueue> live =
-            new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<Integer, BoundQueue> live =
+            new ConcurrentSkipListMap<>();
     /** The current subscriptions (one, or one per rail of receiveParallel()). */
-    private final java.util.Set<ReceiverSubscription> subscriptions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<ReceiverSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     /**
      * Final counters of queues whose subscription ended. A snapshot, not the queue: a closed
      * queue would keep its buffers, and through its listener the subscriber (§3.13), alive.
      */
-    private final java.util.concurrent.ConcurrentSkipListMap<Integer, io.nfqueue.QueueCounters> ended =
-            new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<Integer, QueueCounters> ended =
+            new ConcurrentSkipListMap<>();
 
-    private PacketReceiver(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder) {
+    private PacketReceiver(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder, Timings timings) {
         this.options = options;
         this.binder = binder;
+        this.timings = timings;
         this.owned = new AtomicBoolean[options.queueCount()];
         for (int i = 0; i < owned.length; i++) {
             owned[i] = new AtomicBoolean();
@@ -86,7 +106,7 @@ public final class PacketReceiver {
     }
 
     public static PacketReceiver create(ReceiverOptions options) {
-        return new PacketReceiver(Objects.requireNonNull(options, "options"), BoundQueue::open);
+        return new PacketReceiver(Objects.requireNonNull(options, "options"), BoundQueue::open, Timings.DEFAULT);
     }
 
     /**
@@ -94,7 +114,13 @@ public final class PacketReceiver {
      * over a fake transport.
      */
     public static PacketReceiver create(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder) {
-        return new PacketReceiver(Objects.requireNonNull(options, "options"), Objects.requireNonNull(binder, "binder"));
+        return new PacketReceiver(Objects.requireNonNull(options, "options"), Objects.requireNonNull(binder, "binder"),
+                Timings.DEFAULT);
+    }
+
+    /** A receiver with other clocks: for tests of this package that must not wait for the defaults. */
+    static PacketReceiver create(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder, Timings timings) {
+        return new PacketReceiver(options, binder, timings);
     }
 
     public ReceiverOptions options() {
@@ -155,10 +181,10 @@ public final class PacketReceiver {
      * The library's counters for each queue of the current subscription, or of the last one
      * once it ended (empty before the first); in queue order.
      */
-    public List<io.nfqueue.QueueCounters> counters() {
-        List<io.nfqueue.QueueCounters> all = new ArrayList<>();
+    public List<QueueCounters> counters() {
+        List<QueueCounters> all = new ArrayList<>();
         for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
-            io.nfqueue.QueueCounters c = countersOf(q);
+            QueueCounters c = countersOf(q);
             if (c != null) {
                 all.add(c);
             }
@@ -167,14 +193,14 @@ public final class PacketReceiver {
     }
 
     /** Counters of queue {@code number}: live, or the final ones of its last subscription, or null. */
-    io.nfqueue.QueueCounters countersOf(int number) {
+    QueueCounters countersOf(int number) {
         BoundQueue q = live.get(number);
         return q != null ? q.counters() : ended.get(number);
     }
 
     /** The kernel's line for each queue of the current subscription (empty when none is active). */
-    public List<io.nfqueue.QueueStats> stats() {
-        List<io.nfqueue.QueueStats> all = new ArrayList<>();
+    public List<QueueStats> stats() {
+        List<QueueStats> all = new ArrayList<>();
         for (BoundQueue q : live.values()) {
             if (!q.isClosed()) {
                 try {
@@ -188,11 +214,11 @@ public final class PacketReceiver {
     }
 
     /** Attaches a listener to later subscriptions ({@link ReceiverMetrics}). */
-    void attach(io.nfqueue.ResolutionListener listener) {
+    void attach(ResolutionListener listener) {
         attached.add(listener);
     }
 
-    void detach(io.nfqueue.ResolutionListener listener) {
+    void detach(ResolutionListener listener) {
         attached.remove(listener);
     }
 
@@ -200,15 +226,15 @@ public final class PacketReceiver {
      * What a new subscription tells of each verdict: the options' listeners and the attached
      * ones, each shielded from the others' exceptions; null when there are none (no cost per packet).
      */
-    private io.nfqueue.ResolutionListener listeners() {
-        List<io.nfqueue.ResolutionListener> all = new ArrayList<>(options.resolutionListeners());
+    private ResolutionListener listeners() {
+        List<ResolutionListener> all = new ArrayList<>(options.resolutionListeners());
         all.addAll(attached);
         if (all.isEmpty()) {
             return null;
         }
-        io.nfqueue.ResolutionListener[] array = all.toArray(new io.nfqueue.ResolutionListener[0]);
+        ResolutionListener[] array = all.toArray(new ResolutionListener[0]);
         return (packet, verdict, cause) -> {
-            for (io.nfqueue.ResolutionListener l : array) {
+            for (ResolutionListener l : array) {
                 try {
                     l.resolved(packet, verdict, cause);
                 } catch (RuntimeException e) {
@@ -234,11 +260,11 @@ public final class PacketReceiver {
             long demand = s.outstanding();
             for (ReceiverSubscription.ControlState c : s.controlStates()) {
                 all.add(new QueueBackpressure(c.queue().queueNumber(), c.maxLength(), c.headroom(),
-                        Double.isNaN(c.drainRate()) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(c.drainRate()),
+                        Double.isNaN(c.drainRate()) ? OptionalDouble.empty() : OptionalDouble.of(c.drainRate()),
                         c.queue().unresolvedCount(), demand, c.maxLengthChanges(), c.stalls()));
             }
         }
-        all.sort(java.util.Comparator.comparingInt(QueueBackpressure::queueNumber));
+        all.sort(Comparator.comparingInt(QueueBackpressure::queueNumber));
         return all;
     }
 
@@ -272,7 +298,7 @@ public final class PacketReceiver {
      * Verdicts as return values: {@code decide} maps each packet to its verdict, which is
      * given before the result is emitted. An exception becomes the default verdict.
      */
-    public Flux<ProcessedPacket> process(Function<? super Packet, io.nfqueue.Verdict> decide) {
+    public Flux<ProcessedPacket> process(Function<? super Packet, Verdict> decide) {
         Objects.requireNonNull(decide, "decide");
         return receive().map(p -> VerdictGiver.give(p, () -> decide.apply(p), options.defaultVerdict()));
     }
@@ -282,29 +308,30 @@ public final class PacketReceiver {
      * element counts), at most {@code concurrency} at a time. An error, an empty publisher or,
      * with a verdict timeout, no verdict in time becomes the default verdict.
      */
-    public Flux<ProcessedPacket> processAsync(Function<? super Packet, ? extends org.reactivestreams.Publisher<io.nfqueue.Verdict>> decide,
+    public Flux<ProcessedPacket> processAsync(Function<? super Packet, ? extends Publisher<Verdict>> decide,
                                              int concurrency) {
         Objects.requireNonNull(decide, "decide");
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be positive: " + concurrency);
         }
-        return receive().flatMap(p -> VerdictGiver.giveAsync(p, decide, options.verdictTimeout().orElse(null), options.defaultVerdict()),
+        return receive().flatMap(p -> VerdictGiver.giveAsync(p, decide, options.verdictTimeout().orElse(null),
+                options.defaultVerdict()),
                 concurrency, 1);
     }
 
     /** The internal package's view of the options (it depends on nothing of this package). */
-    private static io.nfqueue.reactor.internal.SubscriptionConfig config(ReceiverOptions o) {
-        return new io.nfqueue.reactor.internal.SubscriptionConfig(o.firstQueue(), o.lastQueue(), o::queueOptionsFor,
+    private static SubscriptionConfig config(ReceiverOptions o, Timings timings) {
+        return new SubscriptionConfig(o.firstQueue(), o.lastQueue(), o::queueOptionsFor,
                 o.maxInFlight(), o.maxLengthFloor(), o.maxLengthCeiling(), o.maxLengthHysteresis(),
                 o.maxQueueDelay().toNanos(), o.handoffScheduler().orElse(null), o.threadFactory(),
-                bindingHooks(o.boundHooks()), bindingHooks(o.unboundHooks()));
+                bindingHooks(o.boundHooks()), bindingHooks(o.unboundHooks()), timings);
     }
 
     /** The user's hooks, each told of a {@link QueueBinding} made from the queue. */
-    private static List<java.util.function.Consumer<BoundQueue>> bindingHooks(
-            List<java.util.function.Consumer<QueueBinding>> hooks) {
-        List<java.util.function.Consumer<BoundQueue>> adapted = new ArrayList<>(hooks.size());
-        for (java.util.function.Consumer<QueueBinding> hook : hooks) {
+    private static List<Consumer<BoundQueue>> bindingHooks(
+            List<Consumer<QueueBinding>> hooks) {
+        List<Consumer<BoundQueue>> adapted = new ArrayList<>(hooks.size());
+        for (Consumer<QueueBinding> hook : hooks) {
             adapted.add(q -> hook.accept(new QueueBinding(q.queueNumber(), q.options().networkNamespace(),
                     Integer.toUnsignedLong(q.portId()))));
         }
@@ -317,7 +344,7 @@ public final class PacketReceiver {
      * {@code checkpoint()} name it: name {@code nfqueue}, tags {@code queue} (the number, or
      * {@code first-last}) and {@code namespace} (the path, or {@code current}).
      */
-    private static final class ReceiveFlux extends Flux<Packet> implements reactor.core.Scannable {
+    private static final class ReceiveFlux extends Flux<Packet> implements Scannable {
         private final PacketReceiver owner;
         private final ReceiverOptions options;
 
@@ -335,9 +362,9 @@ public final class PacketReceiver {
                 String queues = options.firstQueue() == options.lastQueue() ? String.valueOf(options.firstQueue())
                         : options.firstQueue() + "-" + options.lastQueue();
                 String namespace = options.queueOptionsFor(options.firstQueue()).networkNamespace()
-                        .map(java.nio.file.Path::toString).orElse("current");
-                return java.util.stream.Stream.of(reactor.util.function.Tuples.of("queue", queues),
-                        reactor.util.function.Tuples.of("namespace", namespace));
+                        .map(Path::toString).orElse("current");
+                return Stream.of(Tuples.of("queue", queues),
+                        Tuples.of("namespace", namespace));
             }
             if (key == Attr.RUN_STYLE) {
                 return Attr.RunStyle.ASYNC; // emits on its receive threads
@@ -359,7 +386,7 @@ public final class PacketReceiver {
                 return;
             }
             ReceiverSubscription[] self = new ReceiverSubscription[1];
-            ReceiverSubscription.subscribe(actual, PacketReceiver.config(options), owner.binder, s -> {
+            ReceiverSubscription.subscribe(actual, PacketReceiver.config(options, owner.timings), owner.binder, s -> {
                 self[0] = s;
                 owner.bound(s);
             }, () -> owner.ended(self[0], first, last), owner.listeners());

@@ -3,17 +3,23 @@ package io.nfqueue.reactor;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.nfqueue.BoundQueue;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueStats;
+import io.nfqueue.ResolutionListener;
 import io.nfqueue.Verdict;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
@@ -42,8 +48,8 @@ import java.util.function.ToDoubleFunction;
 public final class ReceiverMetrics implements AutoCloseable {
     private final PacketReceiver receiver;
     private final MeterRegistry registry;
-    private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
-    private final io.nfqueue.ResolutionListener listener;
+    private final List<Meter> meters = new ArrayList<>();
+    private final ResolutionListener listener;
     private final Map<Verdict.Kind, Counter> programVerdicts = new EnumMap<>(Verdict.Kind.class);
     private final Map<DefaultVerdictCause, Counter> defaultVerdicts = new EnumMap<>(DefaultVerdictCause.class);
     private final Timer latency;
@@ -94,7 +100,7 @@ public final class ReceiverMetrics implements AutoCloseable {
         }
     }
 
-    private <M extends io.micrometer.core.instrument.Meter> M keep(M meter) {
+    private <M extends Meter> M keep(M meter) {
         meters.add(meter);
         return meter;
     }
@@ -108,9 +114,9 @@ public final class ReceiverMetrics implements AutoCloseable {
      * Registers the meters, each with {@code tags} besides its own, and starts counting verdicts
      * of the receiver's later subscriptions. {@link #close()} undoes both.
      */
-    public static ReceiverMetrics bind(PacketReceiver receiver, MeterRegistry registry, Iterable<io.micrometer.core.instrument.Tag> tags) {
-        java.util.Objects.requireNonNull(receiver, "receiver");
-        java.util.Objects.requireNonNull(registry, "registry");
+    public static ReceiverMetrics bind(PacketReceiver receiver, MeterRegistry registry, Iterable<Tag> tags) {
+        Objects.requireNonNull(receiver, "receiver");
+        Objects.requireNonNull(registry, "registry");
         ReceiverMetrics metrics = new ReceiverMetrics(receiver, registry, Tags.of(tags));
         receiver.attach(metrics.listener);
         return metrics;
@@ -121,7 +127,7 @@ public final class ReceiverMetrics implements AutoCloseable {
     public void close() {
         receiver.detach(listener);
         synchronized (meters) {
-            for (io.micrometer.core.instrument.Meter m : meters) {
+            for (Meter m : meters) {
                 registry.remove(m);
             }
             meters.clear();

@@ -4,8 +4,8 @@ import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
 import reactor.core.publisher.Flux;
 
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 

@@ -2,6 +2,7 @@ package io.nfqueue.reactor;
 
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** Bounded waits for kernel tests: poll a condition until it holds or the time is up. */
 final class KernelWait {
@@ -13,7 +14,7 @@ final class KernelWait {
     }
 
     /** Like {@link #until(BooleanSupplier, Duration, String)}, describing the state when it fails. */
-    static void until(BooleanSupplier condition, Duration max, java.util.function.Supplier<String> what)
+    static void until(BooleanSupplier condition, Duration max, Supplier<String> what)
             throws InterruptedException {
         long deadline = System.nanoTime() + max.toNanos();
         while (!condition.getAsBoolean()) {

@@ -7,8 +7,8 @@ import io.nfqueue.QueueStats;
 import io.nfqueue.ResolutionListener;
 import io.nfqueue.Verdict;
 import io.nfqueue.VerdictAlreadyGivenException;
-import io.nfqueue.QueueStats;
 import io.nfqueue.packet.PacketParser;
+import io.nfqueue.reactor.internal.Timings;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -27,10 +27,14 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,11 +48,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -339,17 +345,9 @@ class OperatorTableKernelTest {
     @Test
     @ExpectsStallWarning(required = true)
     void anAbandonedGroupStrandsItsPacketsThenStopsReadingForGood() throws Exception {
-        io.nfqueue.reactor.internal.StallWatchAccess.demandStallAfter(Duration.ofSeconds(1));
-        try {
-            abandonedGroup();
-        } finally {
-            io.nfqueue.reactor.internal.StallWatchAccess.reset();
-        }
-    }
-
-    private void abandonedGroup() throws Exception {
         AtomicReference<Subscription> plainSource = new AtomicReference<>();
         AtomicReference<Subscription> safeSource = new AtomicReference<>();
+        demandStallAfter = Duration.ofSeconds(1);
         Lane plain = lane("groupBy, abandoned group, plain form");
         plain.start(() -> plain.receiver.receive()
                 .doOnSubscribe(plainSource::set)
@@ -358,6 +356,7 @@ class OperatorTableKernelTest {
                 .flatMap(g -> g.key() == plain.flowPort(3) ? Flux.<Packet>empty() : g)
                 .subscribe(plain::accept));
         Lane safe = lane("groupBy, abandoned group, safe form");
+        demandStallAfter = null;
         safe.start(() -> safe.receiver.receive(packets -> packets
                         .doOnSubscribe(safeSource::set)
                         .transform(safe::tap)
@@ -933,13 +932,13 @@ class OperatorTableKernelTest {
         /** Starts each case on a lane of its own and sends it its texts, all side by side. */
         static Map<Lane, Case> run(List<Case> cases, Function<String, Lane> newLane, IntFunction<String> kinds)
                 throws Exception {
-            Map<Lane, Case> byLane = new java.util.LinkedHashMap<>();
+            Map<Lane, Case> byLane = new LinkedHashMap<>();
             for (Case c : cases) {
                 Lane lane = newLane.apply(c.name());
                 lane.start(() -> c.pipeline().apply(lane));
                 byLane.put(lane, c);
             }
-            Map<Lane, Runnable> sends = new java.util.LinkedHashMap<>();
+            Map<Lane, Runnable> sends = new LinkedHashMap<>();
             byLane.forEach((lane, c) -> {
                 List<String> texts = texts(c.count(), kinds);
                 sends.put(lane, () -> {
@@ -1026,7 +1025,7 @@ class OperatorTableKernelTest {
             }
         });
         Thread.sleep(500);
-        Map<Lane, Integer> strandedAtCheckpoint = new java.util.LinkedHashMap<>();
+        Map<Lane, Integer> strandedAtCheckpoint = new LinkedHashMap<>();
         for (Lane lane : byLane.keySet()) {
             QueueCounters k = lane.counters();
             int unresolved = k.unresolved();
@@ -1164,6 +1163,9 @@ class OperatorTableKernelTest {
         return lane(name, o -> o);
     }
 
+    /** When set, the next lanes' receivers count a demand stall after this long instead of 5 s. */
+    private Duration demandStallAfter;
+
 
     /** A queue and port of their own in the test's namespace: rule, receiver, sink, sender. */
     private Lane lane(String name, UnaryOperator<ReceiverOptions> options) {
@@ -1171,8 +1173,9 @@ class OperatorTableKernelTest {
         int queue = BASE_QUEUE + i;
         int port = BASE_PORT + i;
         ns.iptables("-A INPUT -p udp --dport " + port + " -j NFQUEUE --queue-num " + queue);
+        Timings timings = demandStallAfter == null ? Timings.DEFAULT : Timings.DEFAULT.withDemandStallAfter(demandStallAfter);
         Lane lane = new Lane(name, ns, queue, port, options.apply(ReceiverOptions.queue(queue)
-                .queueOptions(q -> q.networkNamespace(ns.path()))));
+                .queueOptions(q -> q.networkNamespace(ns.path()))), timings);
         lanes.add(lane);
         return lane;
     }
@@ -1372,18 +1375,18 @@ class OperatorTableKernelTest {
         volatile boolean slowAccept;
         volatile Disposable running;
 
-        Lane(String name, NetNamespace ns, int queue, int port, ReceiverOptions options) {
+        Lane(String name, NetNamespace ns, int queue, int port, ReceiverOptions options, Timings timings) {
             this.name = name;
             this.ns = ns;
             this.queue = queue;
             this.port = port;
-            this.receiver = PacketReceiver.create(options.onResolution(ledger));
+            this.receiver = TestReceivers.create(options.onResolution(ledger), timings);
             this.sink = DatagramTally.start(ns.udpSocket("127.0.0.1", port));
             this.sender = ns.udpSocket("127.0.0.1", 0);
         }
 
         /** Subscribes (the supplier builds and subscribes the pipeline) and waits until the queue is bound. */
-        void start(java.util.function.Supplier<Disposable> subscribe) throws InterruptedException {
+        void start(Supplier<Disposable> subscribe) throws InterruptedException {
             running = subscribe.get();
             awaitBound();
         }
@@ -1477,9 +1480,9 @@ class OperatorTableKernelTest {
 
         int flowPort(int flow) {
             try {
-                return ((java.net.InetSocketAddress) flows.get(flow).getLocalAddress()).getPort();
+                return ((InetSocketAddress) flows.get(flow).getLocalAddress()).getPort();
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }
 
@@ -1517,7 +1520,7 @@ class OperatorTableKernelTest {
             }
         }
 
-        private final java.util.concurrent.atomic.AtomicLong firstSend = new java.util.concurrent.atomic.AtomicLong();
+        private final AtomicLong firstSend = new AtomicLong();
 
         Duration sinceFirstSend() {
             return Duration.ofNanos(System.nanoTime() - firstSend.get());
@@ -1683,8 +1686,9 @@ class OperatorTableKernelTest {
             Optional<QueueStats> k = kernel();
             return name + " [queue " + queue + "]: sent " + sent.size() + ", " + counters() + ", fates "
                     + ledger.summary() + (refused.isEmpty() ? "" : ", user verdicts refused " + refused.size()
-                    + " (causes " + new java.util.HashSet<>(refused.values()) + ")")
-                    + (acceptedBy.isEmpty() && refusedBy.isEmpty() ? "" : ", accepted by " + acceptedBy + ", refused for " + refusedBy)
+                    + " (causes " + new HashSet<>(refused.values()) + ")")
+                    + (acceptedBy.isEmpty() && refusedBy.isEmpty() ? "" : ", accepted by " + acceptedBy
+                            + ", refused for " + refusedBy)
                     + ", sink " + sink.total() + ", kernel " + k.map(s -> "queued " + s.queued() + ", queue-dropped "
                     + s.queueDropped() + ", user-dropped " + s.userDropped()).orElse("unbound");
         }

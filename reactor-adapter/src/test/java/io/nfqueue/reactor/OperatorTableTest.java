@@ -237,7 +237,8 @@ class OperatorTableTest {
         assertEquals(9, withVerdict(f2, accept).size(), "packets 1..9 delivered: " + c);
         assertEquals(Set.of(10), ids(id -> id == 10).stream().filter(id -> f2.verdictCodeFor(id) == drop)
                 .collect(Collectors.toSet()), "the failed packet got the default verdict");
-        assertEquals(n - 9, c.defaultVerdicts(DefaultVerdictCause.CANCEL) + c.defaultVerdicts(DefaultVerdictCause.CLOSE), c.toString());
+        assertEquals(n - 9, c.defaultVerdicts(DefaultVerdictCause.CANCEL)
+                + c.defaultVerdicts(DefaultVerdictCause.CLOSE), c.toString());
         assertTrue(c.defaultVerdicts(DefaultVerdictCause.CANCEL) >= 1, "the failed one, at least: " + c);
         assertEquals(0, c.defaultVerdicts(DefaultVerdictCause.TIMEOUT));
         assertEquals("", fakes.exactlyOnceProblems());

@@ -2,7 +2,6 @@ package io.nfqueue.reactor;
 
 import io.nfqueue.Packet;
 import io.nfqueue.QueueStats;
-import io.nfqueue.QueueStats;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;

@@ -1,10 +1,9 @@
 package io.nfqueue.reactor;
 
 import io.nfqueue.DefaultVerdictCause;
-import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
-import io.nfqueue.Verdict;
 import io.nfqueue.QueueStats;
+import io.nfqueue.Verdict;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
@@ -93,7 +92,8 @@ class PacketReceiverBlockedEmitterKernelTest {
             assertTrue(a != null && new String(a, StandardCharsets.UTF_8).equals("block"), "the blocked packet arrived");
             assertEquals(1, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.TIMEOUT));
             Udp.send(sender, "127.0.0.1", PORT_B, "after");
-            KernelWait.until(() -> seen.contains("after"), Duration.ofSeconds(5), () -> "delivery goes on: " + seen + " " + receiver.counters() + " " + receiver.backpressure());
+            KernelWait.until(() -> seen.contains("after"), Duration.ofSeconds(5), () -> "delivery goes on: " + seen
+                    + " " + receiver.counters() + " " + receiver.backpressure());
             assertEquals(List.of("block", "after"), seen);
             running.dispose();
         }

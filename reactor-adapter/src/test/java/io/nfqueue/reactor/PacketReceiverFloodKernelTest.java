@@ -2,7 +2,6 @@ package io.nfqueue.reactor;
 
 import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueStats;
-import io.nfqueue.QueueStats;
 import io.nfqueue.testing.KernelTest;
 import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.Udp;
@@ -11,6 +10,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.Disposable;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.channels.DatagramChannel;
@@ -54,8 +55,8 @@ class PacketReceiverFloodKernelTest {
         CompletableFuture<List<byte[]>> arriving = CompletableFuture.supplyAsync(() -> {
             try (DatagramChannel s = sink) {
                 return Udp.receive(s, SENT, Duration.ofSeconds(3), Duration.ofSeconds(60));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         });
         AtomicLong maxQueued = new AtomicLong();

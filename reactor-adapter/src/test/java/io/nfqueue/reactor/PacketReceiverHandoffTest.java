@@ -17,7 +17,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -126,7 +129,7 @@ class PacketReceiverHandoffTest {
         FakeTransport fake = fakes.next(Q).offerMany(1, 10, Q);
         PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(scheduler));
         CountDownLatch release = keepTheSchedulerBusy();
-        java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Throwable> error = new AtomicReference<>();
         CountDownLatch ended = new CountDownLatch(1);
         receiver.receive().subscribe(Packet::accept, e -> {
             error.set(e);
@@ -137,7 +140,7 @@ class PacketReceiverHandoffTest {
         release.countDown();
 
         assertTrue(ended.await(5, TimeUnit.SECONDS), "the subscription ended");
-        assertTrue(error.get() instanceof java.util.concurrent.RejectedExecutionException, "error: " + error.get());
+        assertTrue(error.get() instanceof RejectedExecutionException, "error: " + error.get());
         assertEquals(10, receiver.counters().get(0).totalDefaultVerdicts());
         assertEquals("", fakes.exactlyOnceProblems());
     }
@@ -148,7 +151,7 @@ class PacketReceiverHandoffTest {
         int count = 64 * 32 * 100; // 100 worker turns: a few stack frames per turn would show
         FakeTransport fake = fakes.next(Q).offerMany(1, count, Q);
         PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).handoff(Schedulers.immediate()));
-        java.util.concurrent.atomic.AtomicInteger deepest = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger deepest = new AtomicInteger();
         Disposable running = receiver.receive().subscribe(p -> {
             deepest.accumulateAndGet(new Throwable().getStackTrace().length, Math::max);
             p.accept();

@@ -1,7 +1,6 @@
 package io.nfqueue.reactor;
 
 import io.nfqueue.QueueStats;
-import io.nfqueue.QueueStats;
 import io.nfqueue.testing.ChildProcess;
 import io.nfqueue.testing.DatagramTally;
 import io.nfqueue.testing.KernelQueues;
@@ -23,6 +22,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -215,8 +216,8 @@ class PacketReceiverOverloadKernelTest {
         return m;
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition, Duration max,
-                                java.util.function.Supplier<String> what) {
+    private static void waitFor(BooleanSupplier condition, Duration max,
+                                Supplier<String> what) {
         long deadline = System.nanoTime() + max.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {

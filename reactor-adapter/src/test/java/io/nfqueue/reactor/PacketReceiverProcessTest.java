@@ -1,7 +1,6 @@
 package io.nfqueue.reactor;
 
 import io.nfqueue.DefaultVerdictCause;
-import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
 import io.nfqueue.Verdict;
 import io.nfqueue.internal.NativeConstants;

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntUnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -98,7 +99,7 @@ class PacketReceiverRaceKernelTest {
 
     /** Runs the rounds; returns {program wins, default wins} over the held packets. */
     private int[] rounds(String name, int rounds, ReceiverOptions options,
-                         java.util.function.IntUnaryOperator delayMillis) throws Exception {
+                         IntUnaryOperator delayMillis) throws Exception {
         int programWins = 0;
         int defaultWins = 0;
         boolean timeouts = options.verdictTimeout().isPresent();
@@ -160,10 +161,12 @@ class PacketReceiverRaceKernelTest {
                     assertEquals(HELD + UNREAD, outcome.programWins() + defaults, where);
                     // Held packets get CANCEL (or TIMEOUT); those still unread in the socket, CLOSE.
                     assertEquals(defaults, c.defaultVerdicts(DefaultVerdictCause.CANCEL)
-                            + c.defaultVerdicts(DefaultVerdictCause.TIMEOUT) + c.defaultVerdicts(DefaultVerdictCause.CLOSE), where);
+                            + c.defaultVerdicts(DefaultVerdictCause.TIMEOUT)
+                                    + c.defaultVerdicts(DefaultVerdictCause.CLOSE), where);
                     assertTrue(c.defaultVerdicts(DefaultVerdictCause.CLOSE) <= UNREAD, where);
                     assertEquals(outcome.losses(), outcome.lostTo(DefaultVerdictCause.CANCEL)
-                            + outcome.lostTo(DefaultVerdictCause.TIMEOUT), "every lost race was lost to cancel or timeout, " + where);
+                            + outcome.lostTo(DefaultVerdictCause.TIMEOUT),
+                                    "every lost race was lost to cancel or timeout, " + where);
                     assertEquals(0, c.kernelErrors(), where);
                     assertEquals(0, c.sendFailures(), where);
                     assertEquals(0, c.unresolved(), where);

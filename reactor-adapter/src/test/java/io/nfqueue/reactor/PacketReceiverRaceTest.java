@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -107,7 +108,7 @@ class PacketReceiverRaceTest {
             PacketReceiver receiver = fakes.receiver(options());
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger afterCancel = new AtomicInteger();
-            java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicBoolean cancelled = new AtomicBoolean();
             AtomicInteger inOnNext = new AtomicInteger();
             Disposable running = receiver.receive().subscribe(p -> {
                 inOnNext.incrementAndGet();

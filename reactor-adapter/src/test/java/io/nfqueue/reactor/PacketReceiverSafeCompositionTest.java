@@ -4,7 +4,7 @@ import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.reactor.internal.StallWatchAccess;
+import io.nfqueue.reactor.internal.Timings;
 import io.nfqueue.testing.FakeTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -35,7 +35,6 @@ class PacketReceiverSafeCompositionTest {
     @AfterEach
     void tearDown() {
         assertEquals(List.of(), fakes.violations(), "transport threading contract");
-        StallWatchAccess.reset();
     }
 
     private long accepted(FakeTransport fake) {
@@ -142,10 +141,9 @@ class PacketReceiverSafeCompositionTest {
     @Test
     @ExpectsStallWarning(required = true)
     void thePlainFormStrandsWhatFilterDropsUntilTheTimeoutAndWarns() {
-        StallWatchAccess.stallAfter(Duration.ofMillis(200));
         FakeTransport fake = fakes.next(Q).offerMany(1, 600, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).maxInFlight(100)
-                .verdictTimeout(Duration.ofSeconds(1)));
+        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(Q).maxInFlight(100)
+                .verdictTimeout(Duration.ofSeconds(1)), fakes, Timings.DEFAULT.withStallAfter(Duration.ofMillis(200)));
         AtomicInteger kept = new AtomicInteger();
         Disposable running = receiver.receive()
                 .filter(p -> p.id() % 2 == 0)
@@ -175,9 +173,9 @@ class PacketReceiverSafeCompositionTest {
     /** A pipeline that holds its packets but keeps below maxInFlight never stalls, so never warns. */
     @Test
     void noWarningWithoutAStall() throws Exception {
-        StallWatchAccess.stallAfter(Duration.ofMillis(100));
         FakeTransport fake = fakes.next(Q).offerMany(1, 50, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).maxInFlight(100));
+        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(Q).maxInFlight(100), fakes,
+                Timings.DEFAULT.withStallAfter(Duration.ofMillis(100)));
         Disposable running = receiver.receive()
                 .delayElements(Duration.ofMillis(5))
                 .subscribe(Packet::accept);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
 import java.lang.ref.WeakReference;
@@ -45,7 +46,7 @@ class PacketReceiverSubscriptionTest {
     void bindsOnSubscribeAndEmitsOnTheQueuesReceiveThread() {
         fakes.next(Q).offerMany(1, 3, Q);
         PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
-        reactor.core.publisher.Flux<Packet> flux = receiver.receive();
+        Flux<Packet> flux = receiver.receive();
         assertEquals(0, fakes.bindings(), "nothing is bound before a subscription");
         Set<String> threads = ConcurrentHashMap.newKeySet();
 

@@ -47,7 +47,8 @@ class ReceiverMetricsKernelTest {
             for (int i = 0; i < 10; i++) {
                 Udp.send(sender, "127.0.0.1", PORT, "m" + i);
             }
-            KernelWait.until(() -> seen.get() == 10, Duration.ofSeconds(5), () -> "10 packets seen (seen " + seen.get() + ", counters " + receiver.counters() + ", stats " + receiver.stats() + ")");
+            KernelWait.until(() -> seen.get() == 10, Duration.ofSeconds(5), () -> "10 packets seen (seen "
+                    + seen.get() + ", counters " + receiver.counters() + ", stats " + receiver.stats() + ")");
             String q = Integer.toString(QUEUE);
             assertEquals(10.0, registry.get("nfqueue.packets.received").tag("queue", q).functionCounter().count());
             assertEquals(5.0, registry.get("nfqueue.verdicts").tag("kind", "ACCEPT").tag("cause", "program").counter().count());

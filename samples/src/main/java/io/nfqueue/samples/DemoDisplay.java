@@ -1,6 +1,5 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.QueueStats;
 
 import java.io.PrintStream;
 import java.util.ArrayList;

@@ -2,11 +2,11 @@ package io.nfqueue.samples;
 
 import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,6 +1,8 @@
 package io.nfqueue.samples;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Reads the name of the first question of a DNS query message (RFC 1035 4.1), bounded and
@@ -97,11 +99,11 @@ final class DnsQuery {
                 .putShort((short) 0);
         if (!name.isEmpty()) {
             for (String label : name.split("\\.")) {
-                byte[] l = label.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                byte[] l = label.getBytes(StandardCharsets.US_ASCII);
                 b.put((byte) l.length).put(l);
             }
         }
         b.put((byte) 0).putShort((short) 1).putShort((short) 1);
-        return java.util.Arrays.copyOf(b.array(), b.position());
+        return Arrays.copyOf(b.array(), b.position());
     }
 }

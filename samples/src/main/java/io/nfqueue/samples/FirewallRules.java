@@ -8,8 +8,10 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -218,7 +220,7 @@ final class FirewallRules {
         Ports sport = null;
         Ports dport = null;
         Direction dir = Direction.ANY;
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (int j = 1; j < w.length; j += 2) {
             String key = w[j].toLowerCase(Locale.ROOT);
             if (j + 1 >= w.length) {

@@ -1,14 +1,16 @@
 package io.nfqueue.samples;
 
 import io.nfqueue.NfQueueException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
+import java.io.Console;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -30,7 +32,8 @@ import java.util.concurrent.Callable;
 @Command(name = "nfqueue-samples", mixinStandardHelpOptions = true, version = "nfqueue-samples 0.1.0",
         description = "Runnable NFQUEUE programs. Those that bind a queue need root (CAP_NET_ADMIN; the demo and --netns also "
                 + "CAP_SYS_ADMIN). Run 'COMMAND --help' for a command's options and the rule that feeds it.",
-        subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class, DnsBlockCli.class, RewriteCli.class, StatsCli.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class,
+                DnsBlockCli.class, RewriteCli.class, StatsCli.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -73,7 +76,7 @@ public final class Main implements Callable<Integer> {
                 err.println(errorLine(what, "interrupted"));
             } else if (e instanceof Privileges.MissingRootException || e instanceof NfQueueException
                     || e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                    || e instanceof java.io.UncheckedIOException) {
+                    || e instanceof UncheckedIOException) {
                 err.println(errorLine(what, e.getMessage()));
             } else {
                 err.println(errorLine(what, e.toString()));
@@ -235,12 +238,12 @@ public final class Main implements Callable<Integer> {
      * from JDK 22 a console exists even when output is piped, and {@code Console.isTerminal()} says.
      */
     static boolean stdoutIsTerminal() {
-        java.io.Console console = System.console();
+        Console console = System.console();
         if (console == null) {
             return false;
         }
         try {
-            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
         } catch (NoSuchMethodException beforeJdk22) {
             return true;
         } catch (ReflectiveOperationException | RuntimeException e) {

@@ -14,6 +14,7 @@ import io.nfqueue.reactor.ReceiverMetrics;
 import io.nfqueue.reactor.ReceiverOptions;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -95,7 +96,7 @@ final class PassthroughStats implements AutoCloseable {
         return receiver.backpressure().stream().findFirst()
                 .map(b -> "kernel max-length " + b.kernelMaxLength() + " (" + b.maxLengthChanges() + " changes), headroom "
                         + b.headroom() + ", drain rate " + (b.drainRate().isPresent()
-                        ? String.format(java.util.Locale.ROOT, "%.0f/s", b.drainRate().getAsDouble()) : "not measured yet")
+                        ? String.format(Locale.ROOT, "%.0f/s", b.drainRate().getAsDouble()) : "not measured yet")
                         + ", demand " + demand)
                 .orElse("not bound, demand " + demand);
     }
@@ -106,7 +107,7 @@ final class PassthroughStats implements AutoCloseable {
         for (Counter c : registry.find("nfqueue.verdicts").tag("cause", "program").counters()) {
             long n = (long) c.count();
             if (n > 0) {
-                byKind.merge(c.getId().getTag("kind").toLowerCase(java.util.Locale.ROOT), n, Long::sum);
+                byKind.merge(c.getId().getTag("kind").toLowerCase(Locale.ROOT), n, Long::sum);
             }
         }
         return byKind.isEmpty() ? "none by the program" : byKind.entrySet().stream()
@@ -117,7 +118,7 @@ final class PassthroughStats implements AutoCloseable {
         StringBuilder b = new StringBuilder();
         for (Map.Entry<DefaultVerdictCause, Long> e : c.defaultVerdicts().entrySet()) {
             if (e.getValue() > 0) {
-                b.append(b.length() == 0 ? " (" : ", ").append(e.getKey().name().toLowerCase(java.util.Locale.ROOT))
+                b.append(b.length() == 0 ? " (" : ", ").append(e.getKey().name().toLowerCase(Locale.ROOT))
                         .append(' ').append(e.getValue());
             }
         }

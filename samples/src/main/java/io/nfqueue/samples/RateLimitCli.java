@@ -1,14 +1,15 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 import reactor.core.Disposable;
 
 import java.io.PrintStream;
@@ -66,7 +67,7 @@ final class RateLimitCli implements Callable<Integer> {
      */
     static void run(int queue, Path netns, RateLimiter limiter, Duration interval, Duration duration, PrintStream out)
             throws InterruptedException {
-        io.nfqueue.QueueOptions checked = Samples.requireAndApply(io.nfqueue.QueueOptions.queue(queue), netns);
+        QueueOptions checked = Samples.requireAndApply(QueueOptions.queue(queue), netns);
         CountDownLatch bound = new CountDownLatch(1);
         PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
                 .defaultVerdict(Verdict.accept())

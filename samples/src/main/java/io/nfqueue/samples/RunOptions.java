@@ -1,8 +1,8 @@
 package io.nfqueue.samples;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,11 +1,11 @@
 package io.nfqueue.samples;
 
 import io.nfqueue.QueueOptions;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

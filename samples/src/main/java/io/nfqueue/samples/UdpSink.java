@@ -2,10 +2,12 @@ package io.nfqueue.samples;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -48,13 +50,13 @@ public final class UdpSink {
                 int port = (int) UdpTrafficGenerator.parse(args[i], "PORT", 1, 65535);
                 DatagramChannel ch = DatagramChannel.open();
                 // A sink on a busy machine may read late: ask for a large buffer (capped by rmem_max).
-                ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
+                ch.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
                 ch.bind(new InetSocketAddress(args[0], port));
                 ch.configureBlocking(false);
                 ch.register(selector, SelectionKey.OP_READ, port);
             }
             UdpTrafficGenerator.onInputEnd(() -> inputClosedAt = System.nanoTime());
-            System.out.println(LISTENING + args[0] + " ports " + String.join(",", java.util.List.of(args).subList(2,
+            System.out.println(LISTENING + args[0] + " ports " + String.join(",", List.of(args).subList(2,
                     args.length)));
             count(selector, arrived, deadline);
             for (SelectionKey k : selector.keys()) {

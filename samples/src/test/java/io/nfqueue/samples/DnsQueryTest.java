@@ -1,9 +1,13 @@
 package io.nfqueue.samples;
 
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -57,7 +61,7 @@ class DnsQueryTest {
         byte[] longLabel = ok.clone();
         longLabel[12] = 64;
         assertNull(DnsQuery.questionName(longLabel), "label type 0x40");
-        String tooLong = String.join(".", java.util.Collections.nCopies(60, "abcd"));
+        String tooLong = String.join(".", Collections.nCopies(60, "abcd"));
         assertNull(DnsQuery.questionName(DnsQuery.encode(1, tooLong)), "over 255 bytes");
         assertNull(DnsQuery.questionName(ByteBuffer.wrap(ok), 4, ok.length), "past the limit");
         Random r = new Random(6);
@@ -74,14 +78,16 @@ class DnsQueryTest {
 
     @Test
     void blocksNamesAndTheirSubdomainsOnly() {
-        DnsBlocker b = new DnsBlocker(DnsBlocker.parseBlocklist(List.of("# ads", "Ads.Example.", "tracker.test  # x", "")).names());
+        DnsBlocker b = new DnsBlocker(DnsBlocker.parseBlocklist(List.of("# ads", "Ads.Example.", "tracker.test  # x",
+                "")).names());
         assertTrue(b.isBlocked("ads.example"));
         assertTrue(b.isBlocked("x.y.ads.example"));
         assertTrue(b.isBlocked("tracker.test"));
         assertFalse(b.isBlocked("badads.example"));
         assertFalse(b.isBlocked("example"));
         assertFalse(b.isBlocked(null));
-        assertEquals(Set.of("ads.example", "tracker.test"), DnsBlocker.parseBlocklist(List.of("ads.example", "tracker.test.")).names());
+        assertEquals(Set.of("ads.example", "tracker.test"), DnsBlocker.parseBlocklist(List.of("ads.example",
+                "tracker.test.")).names());
     }
 
     @Test
@@ -116,22 +122,22 @@ class DnsQueryTest {
     }
 
     @Test
-    void aListWithoutNamesIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        java.nio.file.Path empty = java.nio.file.Files.writeString(dir.resolve("empty"), "# nothing\n\n");
-        UsageException e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(empty));
+    void aListWithoutNamesIsRefused(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path empty = Files.writeString(dir.resolve("empty"), "# nothing\n\n");
+        UsageException e = Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(empty));
         assertTrue(e.getMessage().contains("holds no domain name"), e.getMessage());
-        java.nio.file.Path bad = java.nio.file.Files.writeString(dir.resolve("bad"), "*.x.test\nhttp://y.test\n");
-        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(bad));
+        Path bad = Files.writeString(dir.resolve("bad"), "*.x.test\nhttp://y.test\n");
+        e = Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(bad));
         assertTrue(e.getMessage().contains("skipped 2 lines") && e.getMessage().contains("line 1: '*.x.test'"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
-                () -> DnsBlocker.load(java.nio.file.Path.of("/dev/null")));
+        e = Assertions.assertThrows(UsageException.class,
+                () -> DnsBlocker.load(Path.of("/dev/null")));
         assertTrue(e.getMessage().contains("holds no domain name"), e.getMessage());
-        java.nio.file.Path binary = java.nio.file.Files.write(dir.resolve("bin"), new byte[] {0x7f, 'E', 'L', 'F', 0, (byte) 0xff, (byte) 0xfe});
-        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(binary));
+        Path binary = Files.write(dir.resolve("bin"), new byte[] {0x7f, 'E', 'L', 'F', 0, (byte) 0xff, (byte) 0xfe});
+        e = Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(binary));
         assertTrue(e.getMessage().contains("is not a text file"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(dir));
+        e = Assertions.assertThrows(UsageException.class, () -> DnsBlocker.load(dir));
         assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
-        assertEquals("1 name", DnsBlocker.load(java.nio.file.Files.writeString(dir.resolve("one"), "a.test\n"))
+        assertEquals("1 name", DnsBlocker.load(Files.writeString(dir.resolve("one"), "a.test\n"))
                 .report().replaceAll(".*blocklist: (.*)\\)", "$1"));
     }
 }

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What docs/guide.md says about the samples matches what they do (issue 19): the systemd unit
+ * What docs/guide.md says about the samples matches what they do: the systemd unit
  * runs a dns-block command line the CLI accepts, with the rules its --help shows for both IP
  * families, and treats SIGTERM's exit status as success; Troubleshooting points to a command
  * that works on a bound queue and gives counters() its type.

@@ -50,7 +50,8 @@ final class ReadableClassPath {
             }
             try (Stream<Path> files = Files.walk(root)) {
                 for (Path p : (Iterable<Path>) files::iterator) {
-                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p)
+                            ? "rwxr-xr-x" : "rw-r--r--"));
                 }
             }
             copy = String.join(":", entries);

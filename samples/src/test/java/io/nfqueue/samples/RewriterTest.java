@@ -25,12 +25,13 @@ class RewriterTest {
         assertNull(Rewriter.replace("a".getBytes(StandardCharsets.US_ASCII), a, a));
     }
 
-    /** A packet the editor refuses is accepted unchanged and counted with the editor's reason (issue 19). */
+    /** A packet the editor refuses is accepted unchanged and counted with the editor's reason. */
     @Test
     void refusedEditsAreCountedWithTheirReason() {
         Rewriter rewriter = new Rewriter("cat".getBytes(StandardCharsets.US_ASCII), "dog".getBytes(StandardCharsets.US_ASCII));
         FakeTransport fake = new FakeTransport();
-        try (NetfilterQueue queue = NetfilterQueue.of(BoundQueue.open(QueueOptions.queue(5).defaultVerdict(Verdict.accept()), fake))) {
+        try (NetfilterQueue queue = NetfilterQueue.of(BoundQueue.open(QueueOptions.queue(5)
+                .defaultVerdict(Verdict.accept()), fake))) {
             fake.offer(1, 5, firstFragment("cat and cat"));
             fake.offer(2, 5, firstFragment("a cat"));
             assertEquals(2, queue.poll(rewriter, Duration.ofSeconds(1)));

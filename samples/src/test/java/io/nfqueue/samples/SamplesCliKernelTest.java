@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What a new user met with the commands against a real queue (issue 19): bad --netns paths, the
+ * What a new user met with the commands against a real queue: bad --netns paths, the
  * read-only stats without root, ratelimit on a queue another program owns, IPv6 addresses in
  * print, an empty rules file, a hosts-format blocklist over IPv4 and IPv6.
  */
@@ -72,7 +73,7 @@ class SamplesCliKernelTest {
     }
 
     private static SamplesUnitTest.Result run(List<String> command, String... more) {
-        List<String> all = new java.util.ArrayList<>(command.subList(0, 1));
+        List<String> all = new ArrayList<>(command.subList(0, 1));
         all.addAll(List.of("--queue", Integer.toString(QUEUE)));
         all.addAll(List.of(more));
         all.addAll(command.subList(1, command.size()));

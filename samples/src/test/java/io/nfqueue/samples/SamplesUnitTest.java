@@ -5,7 +5,11 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -69,28 +73,30 @@ class SamplesUnitTest {
 
     @Test
     void durations() {
-        assertEquals(java.time.Duration.ofSeconds(10), Main.parseDuration("10s"));
-        assertEquals(java.time.Duration.ofMillis(500), Main.parseDuration("500ms"));
-        assertEquals(java.time.Duration.ofMinutes(2), Main.parseDuration("2m"));
-        assertEquals(java.time.Duration.ofSeconds(7), Main.parseDuration("7"));
+        assertEquals(Duration.ofSeconds(10), Main.parseDuration("10s"));
+        assertEquals(Duration.ofMillis(500), Main.parseDuration("500ms"));
+        assertEquals(Duration.ofMinutes(2), Main.parseDuration("2m"));
+        assertEquals(Duration.ofSeconds(7), Main.parseDuration("7"));
         assertEquals(null, Main.parseDuration("2x"));
     }
 
     @Test
     void findsTheQueuesLine() {
-        List<String> proc = List.of("    1  12345     0 2 65531     0     0        7  1", "   15  777     3 1 128     4     5       99  1");
+        List<String> proc = List.of("    1  12345     0 2 65531     0     0        7  1",
+                "   15  777     3 1 128     4     5       99  1");
         var s = ProcQueueStats.find(proc, 15).orElseThrow();
         assertEquals(777, s.portId());
         assertEquals(3, s.queued());
-        assertTrue(ProcQueueStats.describe(15, ProcQueueStats.find(proc, 15)).contains("4 dropped (queue full), 5 dropped (socket full)"));
+        assertTrue(ProcQueueStats.describe(15, ProcQueueStats.find(proc,
+                15)).contains("4 dropped (queue full), 5 dropped (socket full)"));
         assertEquals("queue 2: not bound", ProcQueueStats.describe(2, ProcQueueStats.find(proc, 2)));
     }
 
-    /** Every error line has one form, "error: COMMAND: ...", whatever the kind of error (issue 19). */
+    /** Every error line has one form, "error: COMMAND: ...", whatever the kind of error. */
     @Test
-    void everyErrorHasOneForm(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        java.nio.file.Path binary = java.nio.file.Files.write(dir.resolve("bin"), new byte[] {0x7f, 'E', 'L', 'F', 0, (byte) 0xc3});
-        java.nio.file.Path icmpPorts = java.nio.file.Files.writeString(dir.resolve("rules"), "drop proto icmp dport 53\n");
+    void everyErrorHasOneForm(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path binary = Files.write(dir.resolve("bin"), new byte[] {0x7f, 'E', 'L', 'F', 0, (byte) 0xc3});
+        Path icmpPorts = Files.writeString(dir.resolve("rules"), "drop proto icmp dport 53\n");
         String[][] cases = {
             {"firewall", "--queue", "1", "--rules", "/nonexistent/rules"},
             {"firewall", "--queue", "1", "--rules", dir.toString()},
@@ -119,7 +125,7 @@ class SamplesUnitTest {
         assertEquals("error: a command is required", Main.errorLine("nfqueue-samples", "a command is required"));
     }
 
-    /** --help tells how to write TIME; dns-block shows rules for both families (issue 19). */
+    /** --help tells how to write TIME; dns-block shows rules for both families. */
     @Test
     void helpTextsSayWhatTheCommandsDo() {
         for (String cmd : List.of("demo", "firewall", "ratelimit", "dns-block", "rewrite", "stats")) {
@@ -139,7 +145,7 @@ class SamplesUnitTest {
         assertEquals("0 rules", Main.count(0, "rule"));
         assertEquals("2 names", Main.count(2, "name"));
         assertEquals("queries 0, blocked 0, other packets 0 (blocklist: 1 name)",
-                new DnsBlocker(java.util.Set.of("a.test")).report());
+                new DnsBlocker(Set.of("a.test")).report());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.nfqueue.packet.bench;
 
 import io.nfqueue.packet.ChecksumStatus;
+import io.nfqueue.packet.Checksums;
 import io.nfqueue.packet.PacketEditor;
 import io.nfqueue.packet.PacketParser;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -74,7 +75,7 @@ public class PacketParserBenchmark {
         byte[] out = PacketEditor.of(p, p.length, false, true).build();
         out[10] = 0;
         out[11] = 0;
-        int c = io.nfqueue.packet.Checksums.checksum(out, 0, 20);
+        int c = Checksums.checksum(out, 0, 20);
         out[10] = (byte) (c >> 8);
         out[11] = (byte) c;
         return out;

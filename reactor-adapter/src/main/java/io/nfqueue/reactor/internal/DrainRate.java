@@ -24,9 +24,7 @@ package io.nfqueue.reactor.internal;
  * second before it may come down. A rate goes up at once, so the headroom grows as soon as the
  * pipeline shows it can take more; it comes down only once a lower rate has lasted, so that a
  * pause of a few milliseconds (a GC, the receive thread off the CPU on a busy machine, a JIT
- * deoptimization) does not shrink the queue just before a burst. Seen without it: a
- * {@code limitRate(100)} pipeline running at 200 000/s dipped to 39 000/s for a moment and lost
- * 156 of 10 000 packets of bursts of 500.
+ * deoptimization) does not shrink the queue just before a burst.
  *
  * <p>{@link #sample} is called by one thread at a time (the watchdog's tick); the rates are read
  * from any thread.

@@ -1,13 +1,19 @@
 package io.nfqueue.reactor.internal;
 
 import io.nfqueue.BoundQueue;
+import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
+import io.nfqueue.ResolutionListener;
+import io.nfqueue.Verdict;
 import reactor.core.scheduler.Scheduler;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The receive loop of one queue, on its own thread ({@code nfqueue-<num>-rx}). It reads only
@@ -25,13 +31,10 @@ import java.util.concurrent.locks.LockSupport;
  * here; {@code bench/run --syscalls}, docs/performance.md).
  */
 final class QueueReader implements Runnable {
-    /**
-     * Longest wait before the loop looks again at termination. Not final only so that a test can
-     * lengthen it, to show that a wait ends by a wake-up and not by its slice.
-     */
-    static volatile long sliceMillis = 50;
 
     private final ReceiverSubscription parent;
+    /** Longest wait before the loop looks again at termination. */
+    private final long sliceMillis;
     private final BoundQueue queue;
     private final int maxInFlight;
     private final int batchSize;
@@ -45,11 +48,11 @@ final class QueueReader implements Runnable {
      * release store (no fence per packet), read by the watchdog.
      */
     private long delivered;
-    private static final java.lang.invoke.VarHandle DELIVERED;
+    private static final VarHandle DELIVERED;
 
     static {
         try {
-            DELIVERED = java.lang.invoke.MethodHandles.lookup().findVarHandle(QueueReader.class, "delivered", long.class);
+            DELIVERED = MethodHandles.lookup().findVarHandle(QueueReader.class, "delivered", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -58,9 +61,9 @@ final class QueueReader implements Runnable {
     private final Scheduler.Worker handoff;
     private volatile Thread thread;
     private volatile boolean parked;
-    private final io.nfqueue.ResolutionListener extraListener;
+    private final ResolutionListener extraListener;
     /** Made once: a method reference written in the loop would be a new object per batch. */
-    private final java.util.function.Consumer<Packet> emit;
+    private final Consumer<Packet> emit;
     /** With a hand-off, the worker's task: reads and emits until the socket is empty. */
     private final Runnable readOnWorker;
     /** With a hand-off: true while the worker owns the reading (from its scheduling to its end). */
@@ -87,22 +90,23 @@ final class QueueReader implements Runnable {
     /**
      * Busy time before a rate is trusted; until then the headroom is the ceiling. Half the
      * window: the first packets a JVM emits also load and link the pipeline's classes and run
-     * interpreted (seen: 20 ms for the first batch, a "rate" of 1 227/s for a pipeline that then
-     * ran at 65 000/s), and a rate trusted after 5 ms of that shrank the queue to the floor in the
-     * middle of the first burst. A subscriber that is stuck from the start is known after 50 ms.
+     * interpreted, many times slower than later, and a rate trusted after a few milliseconds of
+     * that would shrink the queue to the floor in the middle of the first burst. A subscriber that
+     * is stuck from the start is known after 50 ms.
      */
     static final long RATE_MIN_BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
-                Scheduler handoffScheduler, PacketEmitter emitter) {
+                Scheduler handoffScheduler, PacketEmitter emitter, Timings timings) {
         this.parent = parent;
+        this.sliceMillis = timings.sliceMillis();
         this.queue = queue;
         this.maxInFlight = maxInFlight;
         this.batchSize = queue.options().batchSize();
         this.maxLength = maxLength;
         this.rate = new DrainRate(RATE_TAU_BUSY_NANOS, RATE_TAU_WALL_NANOS, RATE_MIN_BUSY_NANOS,
                 RATE_HOLD_NANOS);
-        this.stall = new StallWatch(queue, maxInFlight, parent::outstandingDemand);
+        this.stall = new StallWatch(queue, maxInFlight, parent::outstandingDemand, timings);
         this.handoffScheduler = handoffScheduler;
         this.handoff = handoffScheduler == null ? null : handoffScheduler.createWorker();
         // A verdict that frees capacity wakes a reader parked at its in-flight limit.
@@ -197,7 +201,7 @@ final class QueueReader implements Runnable {
         }
     }
 
-    private void onResolution(Packet p, io.nfqueue.Verdict v, io.nfqueue.DefaultVerdictCause cause) {
+    private void onResolution(Packet p, Verdict v, DefaultVerdictCause cause) {
         // Not while the hand-off worker reads: this thread then waits for the worker, not for
         // capacity, and waking it for every verdict cost a context switch per packet.
         if (parked && !atWorker) {

@@ -3,13 +3,17 @@ package io.nfqueue.reactor.internal;
 import io.nfqueue.BoundQueue;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
+import io.nfqueue.QueueOptions;
+import io.nfqueue.ResolutionListener;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.Scannable;
 import reactor.core.publisher.Operators;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -22,7 +26,7 @@ import java.util.function.Function;
  * a lock held across {@code onNext}; order within each queue is kept because each queue has one
  * reader.
  */
-public final class ReceiverSubscription implements Subscription, reactor.core.Scannable {
+public final class ReceiverSubscription implements Subscription, Scannable {
     private final CoreSubscriber<? super Packet> actual;
     private final List<QueueReader> readers = new ArrayList<>();
     private final DemandPool demand = new DemandPool();
@@ -30,20 +34,20 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
     private final Watchdog watchdog;
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final Runnable onTerminate;
-    private final io.nfqueue.ResolutionListener listener;
+    private final ResolutionListener listener;
     private final SubscriptionConfig options;
 
     private ReceiverSubscription(CoreSubscriber<? super Packet> actual, SubscriptionConfig options, Runnable onTerminate,
-                                 io.nfqueue.ResolutionListener listener) {
+                                 ResolutionListener listener) {
         this.actual = actual;
         this.options = options;
         this.onTerminate = onTerminate;
         this.listener = listener;
         this.emitter = new PacketEmitter(actual, this);
-        this.watchdog = new Watchdog(this, readers);
+        this.watchdog = new Watchdog(this, readers, options.timings().tickMillis());
     }
 
-    io.nfqueue.ResolutionListener resolutionListener() {
+    ResolutionListener resolutionListener() {
         return listener;
     }
 
@@ -55,19 +59,20 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
      * @return the subscription, or null when binding failed (the subscriber has had onError)
      */
     public static ReceiverSubscription subscribe(CoreSubscriber<? super Packet> actual, SubscriptionConfig options,
-                                                 Function<io.nfqueue.QueueOptions, BoundQueue> binder,
-                                                 java.util.function.Consumer<ReceiverSubscription> onBound,
-                                                 Runnable onTerminate, io.nfqueue.ResolutionListener listener) {
+                                                 Function<QueueOptions, BoundQueue> binder,
+                                                 Consumer<ReceiverSubscription> onBound,
+                                                 Runnable onTerminate, ResolutionListener listener) {
         ReceiverSubscription s = new ReceiverSubscription(actual, options, onTerminate, listener);
         try {
             for (int q = options.firstQueue(); q <= options.lastQueue(); q++) {
-                io.nfqueue.QueueOptions qo = options.queueOptions().apply(q);
+                QueueOptions qo = options.queueOptions().apply(q);
                 BoundQueue queue = binder.apply(qo);
                 MaxLengthControl control = new MaxLengthControl(options.floor(), options.ceiling(),
                         options.hysteresis(), options.budgetNanos(), qo.maxLength());
                 QueueReader reader;
                 try {
-                    reader = new QueueReader(s, queue, options.maxInFlight(), control, options.handoff(), s.emitter);
+                    reader = new QueueReader(s, queue, options.maxInFlight(), control, options.handoff(), s.emitter,
+                            options.timings());
                 } catch (RuntimeException | Error e) {
                     queue.close(); // not a reader yet, so closeAll would not see it
                     throw e;
@@ -224,8 +229,8 @@ public final class ReceiverSubscription implements Subscription, reactor.core.Sc
     }
 
     /** Runs the user's bound or unbound hooks; one that throws is logged and cannot undo anything. */
-    private void runHooks(List<java.util.function.Consumer<BoundQueue>> hooks, BoundQueue queue, String when) {
-        for (java.util.function.Consumer<BoundQueue> hook : hooks) {
+    private void runHooks(List<Consumer<BoundQueue>> hooks, BoundQueue queue, String when) {
+        for (Consumer<BoundQueue> hook : hooks) {
             try {
                 hook.accept(queue);
             } catch (RuntimeException e) {

@@ -2,11 +2,12 @@ package io.nfqueue.reactor.internal;
 
 import io.nfqueue.BoundQueue;
 
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Says so when a queue's reading has stopped for good reason to think something is wrong, which
@@ -26,24 +27,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class StallWatch {
     private static final Logger LOG = System.getLogger("io.nfqueue.reactor");
-    /**
-     * How long reading must have been stopped before it counts as a stall. Not final only so
-     * that a test can shorten it. A second: a healthy pipeline at its in-flight limit frees room
-     * within milliseconds (a verdict a packet), while one second is far shorter than the verdict
-     * timeout that would resolve stranded packets.
-     */
-    static volatile long stallAfterNanos = TimeUnit.SECONDS.toNanos(1);
-    /**
-     * How long demand must have been zero, with nothing unresolved and packets waiting in the
-     * kernel, before that counts as a stall. Longer than the in-flight case: a pipeline may finish
-     * work on packets it has resolved (a write of their results) before it asks for more.
-     */
-    static volatile long demandStallAfterNanos = TimeUnit.SECONDS.toNanos(5);
     private static final long LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final BoundQueue queue;
     private final int maxInFlight;
-    private final java.util.function.LongSupplier outstandingDemand;
+    private final LongSupplier outstandingDemand;
+    private final long stallAfterNanos;
+    private final long demandStallAfterNanos;
     private long atLimitSince = -1;
     private boolean counted;
     private long idleDemandSince = -1;
@@ -53,10 +43,12 @@ final class StallWatch {
     private boolean logged;
     private long unlogged;
 
-    StallWatch(BoundQueue queue, int maxInFlight, java.util.function.LongSupplier outstandingDemand) {
+    StallWatch(BoundQueue queue, int maxInFlight, LongSupplier outstandingDemand, Timings timings) {
         this.queue = queue;
         this.maxInFlight = maxInFlight;
         this.outstandingDemand = outstandingDemand;
+        this.stallAfterNanos = timings.stallAfterNanos();
+        this.demandStallAfterNanos = timings.demandStallAfterNanos();
     }
 
     /** Stalls so far: times reading stayed stopped at the in-flight limit for longer than a second. */

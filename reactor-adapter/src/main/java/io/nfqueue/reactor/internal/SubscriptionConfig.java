@@ -26,9 +26,10 @@ import java.util.function.IntFunction;
  * @param threads         where the receive threads and the watchdog come from
  * @param onBound         run for each queue bound
  * @param onUnbound       run for each queue unbound
+ * @param timings         the loops' clocks
  */
 public record SubscriptionConfig(int firstQueue, int lastQueue, IntFunction<QueueOptions> queueOptions, int maxInFlight,
                                  int floor, int ceiling, int hysteresis, long budgetNanos, Scheduler handoff,
                                  ThreadFactory threads, List<Consumer<BoundQueue>> onBound,
-                                 List<Consumer<BoundQueue>> onUnbound) {
+                                 List<Consumer<BoundQueue>> onUnbound, Timings timings) {
 }

@@ -1,6 +1,7 @@
 package io.nfqueue.reactor.internal;
 
 import java.util.List;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -13,23 +14,19 @@ import java.util.concurrent.locks.LockSupport;
  * shrink and overdue packets must be resolved.
  */
 final class Watchdog implements Runnable {
-    /**
-     * Time between ticks. Not final only so that a test can change it. 10 ms: the max-length
-     * lags a stopped subscriber by at most this plus the rate's decay, and a verdict timeout
-     * fires at most this late; 100 wake-ups a second cost well under 0.1 % of a core.
-     */
-    static volatile long tickMillis = 10;
 
     private final ReceiverSubscription parent;
     private final List<QueueReader> readers;
+    private final long tickMillis;
     private volatile Thread thread;
 
-    Watchdog(ReceiverSubscription parent, List<QueueReader> readers) {
+    Watchdog(ReceiverSubscription parent, List<QueueReader> readers, long tickMillis) {
         this.parent = parent;
         this.readers = readers;
+        this.tickMillis = tickMillis;
     }
 
-    void start(java.util.concurrent.ThreadFactory threads, String name) {
+    void start(ThreadFactory threads, String name) {
         Thread t = threads.newThread(this);
         t.setName(name);
         thread = t;

@@ -5,10 +5,11 @@ import io.nfqueue.Packet;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
+import io.nfqueue.reactor.TestReceivers;
 import io.nfqueue.testing.FakeTransport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 
 import java.time.Duration;
@@ -28,13 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReceiverSubscriptionTest {
     private static final int EMPTY = 611;
     private static final int BUSY = 612;
-    private final long slice = QueueReader.sliceMillis;
-
-    @AfterEach
-    void restoreSlice() {
-        QueueReader.sliceMillis = slice;
-    }
-
     /**
      * Demand 1 over two queues: the reader of the empty queue claims it and, while it reads
      * nothing, the other reader finds no demand and parks, its packet waiting. When the unit comes
@@ -43,7 +37,6 @@ class ReceiverSubscriptionTest {
      */
     @Test
     void demandGivenBackWakesTheReaderThatFoundNone() throws Exception {
-        QueueReader.sliceMillis = 10_000;
         FakeTransport empty = new FakeTransport();
         FakeTransport busy = new FakeTransport();
         CountDownLatch emptyReads = new CountDownLatch(1);
@@ -55,12 +48,13 @@ class ReceiverSubscriptionTest {
                 await(release);
             }
         });
-        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queues(EMPTY, BUSY),
-                (QueueOptions o) -> BoundQueue.open(o, o.queueNumber() == EMPTY ? empty : busy));
+        PacketReceiver receiver = TestReceivers.create(ReceiverOptions.queues(EMPTY, BUSY),
+                (QueueOptions o) -> BoundQueue.open(o, o.queueNumber() == EMPTY ? empty : busy),
+                Timings.DEFAULT.withSliceMillis(10_000));
         BlockingQueue<Packet> got = new LinkedBlockingQueue<>();
         BaseSubscriber<Packet> subscriber = new BaseSubscriber<>() {
             @Override
-            protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+            protected void hookOnSubscribe(Subscription s) {
                 // no demand yet
             }
 

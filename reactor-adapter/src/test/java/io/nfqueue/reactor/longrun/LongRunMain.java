@@ -1,8 +1,6 @@
 package io.nfqueue.reactor.longrun;
 
-import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
-import io.nfqueue.QueueStats;
 import io.nfqueue.QueueStats;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
