@@ -1,7 +1,9 @@
 /*
- * nfqueue_jni_constants: every number Java needs from C (record layouts, kernel constants,
- * errno values), looked up by name once when the library loads. An unknown name throws, so a
- * name typed wrong in Java fails at load time instead of reading a wrong offset.
+ * nfqueue_jni_constants: every number Java shares with C (record layouts, kernel constants,
+ * errno values). Java keeps its own table of them (ShimAbi), so that code without this library
+ * (the test kit's transport) reads the same layout; when the library loads, Java compares its
+ * table with this one, name by name, and refuses a library whose numbers differ. An unknown name
+ * throws, so a name typed wrong in Java fails at load time instead of reading a wrong offset.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -52,7 +54,7 @@ static const struct named_constant constants[] = {
     {"MSG_CONFIG", (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG},
 
     C(EPERM), C(ENOENT), C(EACCES), C(EINTR), C(EBADF), C(EAGAIN), C(ENOMEM), C(EBUSY), C(ENODEV), C(EINVAL),
-    C(ENOBUFS), C(EOPNOTSUPP), C(ETIMEDOUT), C(EPROTO), C(EMSGSIZE), C(ENOSPC), C(EACCES),
+    C(ENOBUFS), C(EOPNOTSUPP), C(ETIMEDOUT), C(EPROTO), C(EMSGSIZE), C(ENOSPC),
 };
 
 static jint JNICALL nfqueue_constant(JNIEnv *env, jclass cls, jstring name)
@@ -76,8 +78,31 @@ static jint JNICALL nfqueue_constant(JNIEnv *env, jclass cls, jstring name)
     return 0;
 }
 
+/* Every name in the table, in order, so that Java can check it knows each one. */
+static jobjectArray JNICALL nfqueue_constant_names(JNIEnv *env, jclass cls)
+{
+    (void)cls;
+    jsize count = (jsize)(sizeof(constants) / sizeof(constants[0]));
+    jclass string = (*env)->FindClass(env, "java/lang/String");
+    if (string == NULL)
+        return NULL;
+    jobjectArray names = (*env)->NewObjectArray(env, count, string, NULL);
+    (*env)->DeleteLocalRef(env, string);
+    if (names == NULL)
+        return NULL;
+    for (jsize i = 0; i < count; i++) {
+        jstring name = (*env)->NewStringUTF(env, constants[i].name);
+        if (name == NULL)
+            return NULL;
+        (*env)->SetObjectArrayElement(env, names, i, name);
+        (*env)->DeleteLocalRef(env, name);
+    }
+    return names;
+}
+
 static const JNINativeMethod methods[] = {
     {"constant", "(Ljava/lang/String;)I", (void *)nfqueue_constant},
+    {"constantNames", "()[Ljava/lang/String;", (void *)nfqueue_constant_names},
 };
 
 int nfq_jni_register_constants(JNIEnv *env, jclass natives)

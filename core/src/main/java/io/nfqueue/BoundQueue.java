@@ -117,7 +117,7 @@ public final class BoundQueue implements AutoCloseable {
      */
     public static BoundQueue open(QueueOptions options) {
         Objects.requireNonNull(options, "options");
-        NativeAccess.constants();
+        NativeAccess.ensureLoaded();
         // A path that certainly is no namespace file is refused before any native call.
         options.networkNamespace().ifPresent(NamespacePaths::check);
         Transport t = NativeAccess.call(() -> NativeTransport.open(options.networkNamespace().map(Path::toString).orElse(null),
@@ -134,7 +134,7 @@ public final class BoundQueue implements AutoCloseable {
         Objects.requireNonNull(transport, "transport");
         BoundQueue q;
         try {
-            q = new BoundQueue(options, transport, NativeAccess.constants());
+            q = new BoundQueue(options, transport, NativeConstants.get());
         } catch (RuntimeException | Error e) {
             transport.close();
             throw e;
@@ -212,7 +212,7 @@ public final class BoundQueue implements AutoCloseable {
             return Duration.ZERO;
         }
         Packet p = reader.oldestUnresolved();
-        return p == null ? Duration.ZERO : Duration.ofNanos(Math.max(0, System.nanoTime() - p.receivedNanos()));
+        return p == null ? Duration.ZERO : Duration.ofNanos(Math.max(0, options.ticker().read() - p.receivedNanos()));
     }
 
     public boolean isClosed() {

@@ -1,5 +1,6 @@
 package io.nfqueue;
 
+import io.nfqueue.internal.NativeConstants;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ final class NamespacePaths {
         String operation = "open network namespace " + path;
         if (Files.notExists(path)) {
             throw new NfQueueException("network namespace file " + path + " does not exist: create the namespace "
-                    + "with 'ip netns add NAME' and use /var/run/netns/NAME", operation, NativeAccess.constants().enoent, null);
+                    + "with 'ip netns add NAME' and use /var/run/netns/NAME", operation, NativeConstants.get().enoent, null);
         }
         BasicFileAttributes attributes;
         try {

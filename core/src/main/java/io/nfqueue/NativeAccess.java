@@ -1,8 +1,8 @@
 package io.nfqueue;
 
 import io.nfqueue.internal.ErrnoException;
-import io.nfqueue.internal.NativeConstants;
 import io.nfqueue.internal.NativeLibraryLoadException;
+import io.nfqueue.internal.Natives;
 
 import java.nio.file.Path;
 import java.util.function.Supplier;
@@ -16,10 +16,10 @@ final class NativeAccess {
     private NativeAccess() {
     }
 
-    /** The shim's constants, loading it first. */
-    static NativeConstants constants() {
+    /** Loads the shim, or says why it cannot. */
+    static void ensureLoaded() {
         try {
-            return NativeConstants.get();
+            Natives.ensureLoaded();
         } catch (NativeLibraryLoadException e) {
             throw unavailable(e);
         }

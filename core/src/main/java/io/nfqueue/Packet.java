@@ -208,7 +208,7 @@ public final class Packet {
         return (bits & CSUM_NOT_READY) != 0;
     }
 
-    /** System.nanoTime() when the library received the packet. */
+    /** When the library received the packet: {@link System#nanoTime()}, or the queue's {@link QueueOptions#ticker}. */
     public long receivedNanos() {
         return receivedNanos;
     }

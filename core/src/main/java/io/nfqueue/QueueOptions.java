@@ -47,10 +47,12 @@ public final class QueueOptions {
     private final Duration verdictTimeout;
     private final Path networkNamespace;
     private final int batchSize;
+    private final Ticker ticker;
 
     private QueueOptions(int queueNumber, CopyMode copyMode, int copyRange, int maxLength, int socketBufferSize,
                          boolean failOpen, boolean gso, boolean conntrack, boolean uidGid, boolean securityContext,
-                         Verdict defaultVerdict, Duration verdictTimeout, Path networkNamespace, int batchSize) {
+                         Verdict defaultVerdict, Duration verdictTimeout, Path networkNamespace, int batchSize,
+                         Ticker ticker) {
         this.queueNumber = queueNumber;
         this.copyMode = copyMode;
         this.copyRange = copyRange;
@@ -65,13 +67,14 @@ public final class QueueOptions {
         this.verdictTimeout = verdictTimeout;
         this.networkNamespace = networkNamespace;
         this.batchSize = batchSize;
+        this.ticker = ticker;
     }
 
     /** Options for queue {@code number} (0..65535) with the defaults above. */
     public static QueueOptions queue(int number) {
         checkQueueNumber(number);
         return new QueueOptions(number, CopyMode.PACKET, MAX_COPY_RANGE, 1024, 0, false, true, false, false,
-                false, Verdict.drop(), null, null, 32);
+                false, Verdict.drop(), null, null, 32, Ticker.system());
     }
 
     static void checkQueueNumber(int number) {
@@ -86,7 +89,7 @@ public final class QueueOptions {
         change.accept(f);
         return new QueueOptions(f.queueNumber, f.copyMode, f.copyRange, f.maxLength, f.socketBufferSize, f.failOpen,
                 f.gso, f.conntrack, f.uidGid, f.securityContext, f.defaultVerdict, f.verdictTimeout,
-                f.networkNamespace, f.batchSize);
+                f.networkNamespace, f.batchSize, f.ticker);
     }
 
     /** The fields of one instance, mutable, for {@link #with}. */
@@ -105,6 +108,7 @@ public final class QueueOptions {
         Duration verdictTimeout;
         Path networkNamespace;
         int batchSize;
+        Ticker ticker;
 
         Fields(QueueOptions o) {
             queueNumber = o.queueNumber;
@@ -121,6 +125,7 @@ public final class QueueOptions {
             verdictTimeout = o.verdictTimeout;
             networkNamespace = o.networkNamespace;
             batchSize = o.batchSize;
+            ticker = o.ticker;
         }
     }
 
@@ -218,6 +223,15 @@ public final class QueueOptions {
         return with(f -> f.batchSize = datagrams);
     }
 
+    /**
+     * The clock for packet ages ({@link Packet#receivedNanos()}) and the verdict timeout; by
+     * default {@link Ticker#system()}. For tests: see {@link Ticker}.
+     */
+    public QueueOptions ticker(Ticker ticker) {
+        Objects.requireNonNull(ticker, "ticker");
+        return with(f -> f.ticker = ticker);
+    }
+
     public int queueNumber() {
         return queueNumber;
     }
@@ -290,12 +304,17 @@ public final class QueueOptions {
         return batchSize;
     }
 
+    public Ticker ticker() {
+        return ticker;
+    }
+
     @Override
     public String toString() {
         return "QueueOptions{queue=" + queueNumber + ", copyMode=" + copyMode + ", copyRange=" + copyRange
                 + ", maxLength=" + maxLength + ", socketBufferSize=" + socketBufferSize + ", failOpen=" + failOpen
                 + ", gso=" + gso + ", conntrack=" + conntrack + ", uidGid=" + uidGid + ", securityContext="
                 + securityContext + ", defaultVerdict=" + defaultVerdict + ", verdictTimeout=" + verdictTimeout
-                + ", networkNamespace=" + networkNamespace + ", batchSize=" + batchSize + '}';
+                + ", networkNamespace=" + networkNamespace + ", batchSize=" + batchSize
+                + (ticker == Ticker.system() ? "" : ", ticker=" + ticker) + '}';
     }
 }

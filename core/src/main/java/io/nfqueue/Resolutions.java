@@ -103,7 +103,7 @@ final class Resolutions {
         if (limit == 0 || unresolved.get() == 0) {
             return 0;
         }
-        long now = System.nanoTime();
+        long now = options.ticker().read();
         if (now - lastExpiryNanos < Math.min(limit / 4, 50_000_000L)) {
             return 0;
         }

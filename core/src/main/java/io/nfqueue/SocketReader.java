@@ -28,6 +28,7 @@ final class SocketReader {
     private final BoundQueue owner;
     private final Transport transport;
     private final NativeConstants k;
+    private final Ticker ticker;
     private final PacketDecoder decoder;
     private final HeldPackets held;
     private final AtomicInteger unresolved;
@@ -59,6 +60,7 @@ final class SocketReader {
         int payloadRoom = options.copyMode() == CopyMode.PACKET ? options.copyRange() : 0;
         this.slotSize = (payloadRoom + SLOT_OVERHEAD + 4095) & ~4095;
         this.slots = options.batchSize();
+        this.ticker = options.ticker();
         this.rx = ByteBuffer.allocateDirect(slotSize * slots).order(ByteOrder.nativeOrder());
         // Two records per datagram: a datagram holds one message in practice, room for more is cheap.
         this.records = ByteBuffer.allocateDirect(k.recordSize * slots * 2).order(ByteOrder.nativeOrder());
@@ -137,7 +139,7 @@ final class SocketReader {
 
     /** Decodes n records; packets are held and, when {@code forDispatch}, put in the batch. */
     private int decode(int n, boolean forDispatch) {
-        long now = System.nanoTime();
+        long now = ticker.read();
         int packets = 0;
         for (int i = 0; i < n; i++) {
             int base = i * k.recordSize;

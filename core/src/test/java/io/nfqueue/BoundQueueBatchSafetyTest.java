@@ -1,8 +1,8 @@
 package io.nfqueue;
 
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.testing.FakeTransport;
-import io.nfqueue.testing.SentVerdict;
+import io.nfqueue.internal.fake.FakeTransport;
+import io.nfqueue.internal.fake.SentVerdict;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

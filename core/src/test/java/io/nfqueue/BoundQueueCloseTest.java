@@ -1,7 +1,7 @@
 package io.nfqueue;
 
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,10 +1,10 @@
 package io.nfqueue;
 
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.testing.ConfigureCall;
-import io.nfqueue.testing.FakePacket;
-import io.nfqueue.testing.FakeTransport;
-import io.nfqueue.testing.SentVerdict;
+import io.nfqueue.internal.fake.ConfigureCall;
+import io.nfqueue.internal.fake.FakePacket;
+import io.nfqueue.internal.fake.FakeTransport;
+import io.nfqueue.internal.fake.SentVerdict;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -2,7 +2,7 @@ package io.nfqueue;
 
 import io.nfqueue.internal.DefaultVerdictLog;
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

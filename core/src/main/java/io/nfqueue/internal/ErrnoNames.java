@@ -7,7 +7,7 @@ public final class ErrnoNames {
 
     /** "EPERM (errno 1)", or "errno N" for a value the library has no name for. */
     public static String describe(int errno) {
-        String name = NativeConstants.isLoaded() ? NativeConstants.get().errnoName(errno) : null;
+        String name = NativeConstants.get().errnoName(errno);
         return name == null ? "errno " + errno : name + " (errno " + errno + ")";
     }
 }

@@ -4,11 +4,13 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Every number shared with C, read by name from the shim once ({@code nfqueue_jni_constants.c}):
- * record offsets, kernel verdict codes, flags and errno values. Nothing here is typed twice.
+ * Every number shared with C, by name, as fields: record offsets, kernel verdict codes, flags and
+ * errno values. They come from {@link ShimAbi}, which the native library is checked against when
+ * it loads, so reading them needs no native code: a transport without the library (the test
+ * kit's) uses the same layout.
  */
 public final class NativeConstants {
-    private static volatile NativeConstants instance;
+    private static final NativeConstants INSTANCE = new NativeConstants();
 
     // Packet records written by the receive call.
     public final int recordSize;
@@ -220,37 +222,21 @@ public final class NativeConstants {
         eproto = errno("EPROTO");
         emsgsize = errno("EMSGSIZE");
         errno("ENOSPC");
-        errno("EACCES");
     }
 
     private static int c(String name) {
-        return Natives.constant(name);
+        return ShimAbi.value(name);
     }
 
     private int errno(String name) {
-        int value = Natives.constant(name);
+        int value = ShimAbi.value(name);
         errnoNames.put(value, name);
         return value;
     }
 
-    /** The constants; loads the native library on first use (and throws its advice if it can't). */
+    /** The constants (no native code is loaded for them). */
     public static NativeConstants get() {
-        NativeConstants c = instance;
-        if (c == null) {
-            synchronized (NativeConstants.class) {
-                c = instance;
-                if (c == null) {
-                    Natives.ensureLoaded();
-                    c = new NativeConstants();
-                    instance = c;
-                }
-            }
-        }
-        return c;
-    }
-
-    static boolean isLoaded() {
-        return instance != null;
+        return INSTANCE;
     }
 
     /** "EPERM" for 1, or null. */

@@ -1,6 +1,7 @@
 package io.nfqueue.internal;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The JNI entry points of {@code libnfqueue_jni.so}, registered by its {@code JNI_OnLoad}.
@@ -28,6 +29,7 @@ public final class Natives {
             if (loadFailure == null) {
                 try {
                     NativeLibraryLoader.load();
+                    checkConstants();
                     loaded = true;
                     return;
                 } catch (RuntimeException e) {
@@ -38,7 +40,22 @@ public final class Natives {
         }
     }
 
+    /**
+     * Refuses a library whose shared numbers differ from {@link ShimAbi}'s: one built from other
+     * sources than these classes (a stale {@code .so} on {@code java.library.path}, jars of two
+     * versions) would otherwise read records at wrong offsets.
+     */
+    private static void checkConstants() {
+        List<String> problems = ShimAbi.mismatches(constantNames(), Natives::constant);
+        if (!problems.isEmpty()) {
+            throw new NativeLibraryLoadException("the loaded lib" + NativeLibraryLoader.LIBRARY + ".so was not built "
+                    + "from the sources of these classes (is an older copy on java.library.path?): " + problems, null);
+        }
+    }
+
     static native int constant(String name);
+
+    static native String[] constantNames();
 
     static native long open(String networkNamespacePath, int receiveBufferBytes, int sendBufferBytes);
 

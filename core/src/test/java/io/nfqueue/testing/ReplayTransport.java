@@ -2,6 +2,7 @@ package io.nfqueue.testing;
 
 import io.nfqueue.internal.NativeConstants;
 import io.nfqueue.internal.Transport;
+import io.nfqueue.internal.fake.FakeTransport;
 
 import java.nio.ByteBuffer;
 

@@ -3,8 +3,8 @@ package io.nfqueue.reactor;
 import io.nfqueue.BoundQueue;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.testing.ConfigureCall;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.ConfigureCall;
+import io.nfqueue.internal.fake.FakeTransport;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

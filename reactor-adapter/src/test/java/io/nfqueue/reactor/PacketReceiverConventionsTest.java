@@ -3,7 +3,7 @@ package io.nfqueue.reactor;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nfqueue.Packet;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -4,7 +4,7 @@ import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.QueueCounters;
 import io.nfqueue.Verdict;
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

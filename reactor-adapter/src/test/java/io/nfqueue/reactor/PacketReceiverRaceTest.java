@@ -3,7 +3,7 @@ package io.nfqueue.reactor;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

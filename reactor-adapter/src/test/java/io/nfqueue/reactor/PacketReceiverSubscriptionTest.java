@@ -4,7 +4,7 @@ import io.nfqueue.MissingPrivilegeException;
 import io.nfqueue.NfQueueException;
 import io.nfqueue.Packet;
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

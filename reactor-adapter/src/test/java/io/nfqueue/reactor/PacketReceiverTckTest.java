@@ -3,7 +3,7 @@ package io.nfqueue.reactor;
 import io.nfqueue.BoundQueue;
 import io.nfqueue.Packet;
 import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;

@@ -1,6 +1,6 @@
 package io.nfqueue.reactor;
 
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 
 /**
  * A producer thread feeding a fake queue like a steady stream of traffic: it offers packets

@@ -4,7 +4,7 @@ import io.nfqueue.BoundQueue;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueOptions;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import io.nfqueue.BoundQueue;
 import io.nfqueue.NetfilterQueue;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
-import io.nfqueue.testing.FakeTransport;
+import io.nfqueue.internal.fake.FakeTransport;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.nfqueue.testing;
+package io.nfqueue.internal.fake;
 
 /**
  * One packet as the fake kernel queues it for {@link FakeTransport}: the values the native

@@ -1,4 +1,4 @@
-package io.nfqueue.testing;
+package io.nfqueue.internal.fake;
 
 import io.nfqueue.internal.NativeConstants;
 import io.nfqueue.internal.Transport;

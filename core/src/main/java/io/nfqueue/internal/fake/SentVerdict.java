@@ -1,4 +1,4 @@
-package io.nfqueue.testing;
+package io.nfqueue.internal.fake;
 
 import java.util.Arrays;
 import java.util.Optional;

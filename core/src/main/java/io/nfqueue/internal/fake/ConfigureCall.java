@@ -1,4 +1,4 @@
-package io.nfqueue.testing;
+package io.nfqueue.internal.fake;
 
 /**
  * One {@code Transport.configure} call {@link FakeTransport} saw: a CONFIG message the kernel
