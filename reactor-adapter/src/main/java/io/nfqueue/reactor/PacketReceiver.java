@@ -324,7 +324,7 @@ public final class PacketReceiver {
         return new SubscriptionConfig(o.firstQueue(), o.lastQueue(), o::queueOptionsFor,
                 o.maxInFlight(), o.maxLengthFloor(), o.maxLengthCeiling(), o.maxLengthHysteresis(),
                 o.maxQueueDelay().toNanos(), o.handoffScheduler().orElse(null), o.threadFactory(),
-                bindingHooks(o.boundHooks()), bindingHooks(o.unboundHooks()), timings);
+                o.timer().orElse(null), bindingHooks(o.boundHooks()), bindingHooks(o.unboundHooks()), timings);
     }
 
     /** The user's hooks, each told of a {@link QueueBinding} made from the queue. */

@@ -13,6 +13,7 @@ import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueStats;
 import io.nfqueue.ResolutionListener;
+import io.nfqueue.Ticker;
 import io.nfqueue.Verdict;
 
 import java.util.ArrayList;
@@ -70,9 +71,10 @@ public final class ReceiverMetrics implements AutoCloseable {
                 .tags(common).register(registry));
         // Attached to subscriptions that start after bind(); one that started before keeps counting
         // into these meters after close() only if it outlives it (verdicts of its last packets).
+        Ticker ticker = receiver.options().queueOptionsFor(receiver.options().firstQueue()).ticker();
         this.listener = (packet, verdict, cause) -> {
             (cause == null ? programVerdicts.get(verdict.kind()) : defaultVerdicts.get(cause)).increment();
-            latency.record(System.nanoTime() - packet.receivedNanos(), TimeUnit.NANOSECONDS);
+            latency.record(ticker.read() - packet.receivedNanos(), TimeUnit.NANOSECONDS);
         };
         for (int q = receiver.options().firstQueue(); q <= receiver.options().lastQueue(); q++) {
             int queue = q;

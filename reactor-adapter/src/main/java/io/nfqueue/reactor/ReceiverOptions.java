@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -82,6 +83,7 @@ public final class ReceiverOptions {
     private final OverflowPolicy overflow;
     private final Scheduler handoffScheduler;
     private final ThreadFactory threadFactory;
+    private final Scheduler timer;
     private final List<ResolutionListener> resolutionListeners;
     private final List<Consumer<QueueBinding>> boundHooks;
     private final List<Consumer<QueueBinding>> unboundHooks;
@@ -98,6 +100,7 @@ public final class ReceiverOptions {
         this.overflow = f.overflow;
         this.handoffScheduler = f.handoffScheduler;
         this.threadFactory = f.threadFactory;
+        this.timer = f.timer;
         this.resolutionListeners = List.copyOf(f.resolutionListeners);
         this.boundHooks = List.copyOf(f.boundHooks);
         this.unboundHooks = List.copyOf(f.unboundHooks);
@@ -156,6 +159,7 @@ public final class ReceiverOptions {
         OverflowPolicy overflow;
         Scheduler handoffScheduler;
         ThreadFactory threadFactory;
+        Scheduler timer;
         List<ResolutionListener> resolutionListeners = List.of();
         List<Consumer<QueueBinding>> boundHooks = List.of();
         List<Consumer<QueueBinding>> unboundHooks = List.of();
@@ -175,6 +179,7 @@ public final class ReceiverOptions {
             overflow = o.overflow;
             handoffScheduler = o.handoffScheduler;
             threadFactory = o.threadFactory;
+            timer = o.timer;
             resolutionListeners = o.resolutionListeners;
             boundHooks = o.boundHooks;
             unboundHooks = o.unboundHooks;
@@ -293,6 +298,22 @@ public final class ReceiverOptions {
     }
 
     /**
+     * Runs each subscription's watchdog on {@code scheduler} and takes its clock
+     * ({@link Scheduler#now}) for everything the receiver times: the verdict timeout (it becomes
+     * the queues' {@link QueueOptions#ticker ticker}), the drain rate behind the kernel
+     * max-length, and the stall warnings. Meant for tests: with reactor-test's
+     * {@code VirtualTimeScheduler}, a {@code StepVerifier} that advances virtual time fires
+     * timeouts and warnings at once (the test kit, nfqueue-test, does this for you). Default: a
+     * watchdog thread of its own per subscription (from the {@link #threadFactory}) and
+     * {@link System#nanoTime()}. A shared scheduler in production would let busy tasks on it
+     * delay timeouts and the max-length.
+     */
+    public ReceiverOptions timer(Scheduler scheduler) {
+        Objects.requireNonNull(scheduler, "timer");
+        return with(f -> f.timer = scheduler);
+    }
+
+    /**
      * Adds a listener told of every verdict of the receiver's queues, the program's and the
      * default ones, on the thread that gave it (metrics, audit logs, tests). Several may be
      * added; each must be short and must not throw (an exception is logged and ignored).
@@ -386,6 +407,11 @@ public final class ReceiverOptions {
         return threadFactory;
     }
 
+    /** The scheduler set by {@link #timer}, if any. */
+    public Optional<Scheduler> timer() {
+        return Optional.ofNullable(timer);
+    }
+
     public List<ResolutionListener> resolutionListeners() {
         return resolutionListeners;
     }
@@ -414,7 +440,9 @@ public final class ReceiverOptions {
         QueueOptions q = base.queueNumber(number).failOpen(overflow == OverflowPolicy.FAIL_OPEN)
                 .maxLength(maxLengthCeiling);
         int buffer = q.socketBufferSize() != 0 ? q.socketBufferSize() : q.effectiveSocketBufferSize();
-        return q.socketBufferSize(buffer);
+        q = q.socketBufferSize(buffer);
+        Scheduler clock = timer;
+        return clock == null ? q : q.ticker(() -> clock.now(TimeUnit.NANOSECONDS));
     }
 
     @Override
@@ -422,6 +450,7 @@ public final class ReceiverOptions {
         return "ReceiverOptions{queues=" + firstQueue + ".." + lastQueue + ", maxInFlight=" + maxInFlight
                 + ", maxLength=" + maxLengthFloor + ".." + maxLengthCeiling + ", maxQueueDelay=" + maxQueueDelay
                 + ", hysteresis=" + hysteresis + ", overflow=" + overflow + ", handoff=" + handoffScheduler
+                + (timer == null ? "" : ", timer=" + timer)
                 + ", queue=" + base + '}';
     }
 }

@@ -74,6 +74,8 @@ public final class FakeTransport implements Transport {
     private final Map<Integer, Integer> verdictCounts = new HashMap<>();
     /** Per id, the last record that applied to it (a batch record applies to several ids). */
     private final Map<Integer, SentVerdict> lastApplied = new HashMap<>();
+    /** Ids in the order verdicts applied to them (an id twice if it got two). */
+    private final List<Integer> appliedOrder = new ArrayList<>();
     private int applied;
     private final List<Integer> sendBatchSizes = new ArrayList<>();
     private final List<ConfigureCall> configureCalls = new ArrayList<>();
@@ -401,6 +403,7 @@ public final class FakeTransport implements Transport {
     private void count(int id, SentVerdict s) {
         verdictCounts.merge(id, 1, Integer::sum);
         lastApplied.put(id, s);
+        appliedOrder.add(id);
         applied++;
     }
 
@@ -574,6 +577,11 @@ public final class FakeTransport implements Transport {
         return read(() -> lastApplied.containsKey(id) ? lastApplied.get(id).verdictCode() : null);
     }
 
+    /** Ids in the order verdicts applied to them; an id that got two verdicts is there twice. */
+    public List<Integer> appliedOrder() {
+        return read(() -> List.copyOf(appliedOrder));
+    }
+
     /** Verdicts applied to packets so far: one per id a record reached (a batch counts each id it covered). */
     public int verdictsApplied() {
         return read(() -> applied);
@@ -647,6 +655,12 @@ public final class FakeTransport implements Transport {
     /** Ids the kernel held when the socket closed (it drops them as it unbinds). */
     public Set<Integer> heldAtClose() {
         return read(() -> heldAtClose);
+    }
+
+    /** True while packet {@code id} waits in the socket, offered and not yet read. */
+    public boolean isUnread(int id) {
+        return read(() -> socket.stream().anyMatch(o -> o instanceof FakePacket && ((FakePacket) o).id == id
+                || o instanceof Truncated && ((Truncated) o).id == id));
     }
 
     /** Items offered and not yet read by receive. */

@@ -1,19 +1,27 @@
 package io.nfqueue.reactor.internal;
 
+import java.util.function.LongSupplier;
+
 /**
  * The time a reader has spent idle: waiting for packets while it had demand and room to read
  * them. Everything else is busy time ({@link DrainRate}). Written by the reading thread alone
  * (one idle period at a time), read by the watchdog.
  */
 final class IdleClock {
+    private final LongSupplier clock;
     /** Idle time of the periods that ended. */
     private volatile long endedNanos;
     /** Start of the current idle period, 0 when not idle. */
     private volatile long since;
 
+    /** @param clock the subscription's ({@link System#nanoTime()} unless a test's timer gives another) */
+    IdleClock(LongSupplier clock) {
+        this.clock = clock;
+    }
+
     /** The reading thread starts waiting for packets. */
     void start() {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         since = now == 0 ? 1 : now;
     }
 
@@ -22,7 +30,7 @@ final class IdleClock {
         long s = since;
         if (s != 0) {
             // endedNanos first: a reader that sees since == 0 then sees this period counted.
-            endedNanos = endedNanos + (System.nanoTime() - s);
+            endedNanos = endedNanos + (clock.getAsLong() - s);
             since = 0;
         }
     }

@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * The receive loop of one queue, on its own thread ({@code nfqueue-<num>-rx}). It reads only
@@ -40,7 +41,7 @@ final class QueueReader implements Runnable {
     private final int batchSize;
     private final MaxLengthControl maxLength;
     private final DrainRate rate;
-    private final IdleClock idle = new IdleClock();
+    private final IdleClock idle;
     private final StallWatch stall;
     /**
      * Packets handed to the subscriber so far, counted as each goes out so that a slow
@@ -97,8 +98,9 @@ final class QueueReader implements Runnable {
     static final long RATE_MIN_BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     QueueReader(ReceiverSubscription parent, BoundQueue queue, int maxInFlight, MaxLengthControl maxLength,
-                Scheduler handoffScheduler, PacketEmitter emitter, Timings timings) {
+                Scheduler handoffScheduler, PacketEmitter emitter, Timings timings, LongSupplier clock) {
         this.parent = parent;
+        this.idle = new IdleClock(clock);
         this.sliceMillis = timings.sliceMillis();
         this.queue = queue;
         this.maxInFlight = maxInFlight;

@@ -44,7 +44,7 @@ public final class ReceiverSubscription implements Subscription, Scannable {
         this.onTerminate = onTerminate;
         this.listener = listener;
         this.emitter = new PacketEmitter(actual, this);
-        this.watchdog = new Watchdog(this, readers, options.timings().tickMillis());
+        this.watchdog = new Watchdog(this, readers, options.timings().tickMillis(), options.clock());
     }
 
     ResolutionListener resolutionListener() {
@@ -72,7 +72,7 @@ public final class ReceiverSubscription implements Subscription, Scannable {
                 QueueReader reader;
                 try {
                     reader = new QueueReader(s, queue, options.maxInFlight(), control, options.handoff(), s.emitter,
-                            options.timings());
+                            options.timings(), options.clock());
                 } catch (RuntimeException | Error e) {
                     queue.close(); // not a reader yet, so closeAll would not see it
                     throw e;
@@ -95,7 +95,7 @@ public final class ReceiverSubscription implements Subscription, Scannable {
         }
         String range = options.firstQueue() == options.lastQueue() ? String.valueOf(options.firstQueue())
                 : options.firstQueue() + "-" + options.lastQueue();
-        s.watchdog.start(options.threads(), "nfqueue-" + range + "-watchdog");
+        s.watchdog.start(options.timer(), options.threads(), "nfqueue-" + range + "-watchdog");
         return s;
     }
 

@@ -6,8 +6,10 @@ import reactor.core.scheduler.Scheduler;
 
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * What one subscription needs to know, as the public options decided it: the internal package's
@@ -24,12 +26,20 @@ import java.util.function.IntFunction;
  * @param budgetNanos     the queue delay budget
  * @param handoff         the scheduler that reads and emits, or null for the receive thread
  * @param threads         where the receive threads and the watchdog come from
+ * @param timer           the scheduler the watchdog runs on and whose clock times everything, or
+ *                        null for a watchdog thread of its own and {@link System#nanoTime()}
  * @param onBound         run for each queue bound
  * @param onUnbound       run for each queue unbound
  * @param timings         the loops' clocks
  */
 public record SubscriptionConfig(int firstQueue, int lastQueue, IntFunction<QueueOptions> queueOptions, int maxInFlight,
                                  int floor, int ceiling, int hysteresis, long budgetNanos, Scheduler handoff,
-                                 ThreadFactory threads, List<Consumer<BoundQueue>> onBound,
+                                 ThreadFactory threads, Scheduler timer, List<Consumer<BoundQueue>> onBound,
                                  List<Consumer<BoundQueue>> onUnbound, Timings timings) {
+
+    /** The clock of everything the subscription times: the timer's, or {@link System#nanoTime()}. */
+    public LongSupplier clock() {
+        Scheduler t = timer;
+        return t == null ? System::nanoTime : () -> t.now(TimeUnit.NANOSECONDS);
+    }
 }
