@@ -44,8 +44,9 @@ import java.util.stream.StreamSupport;
  */
 public final class CaptureReader implements Closeable {
     /**
-     * The largest pcapng block or classic packet accepted: 16 MiB, like libpcap's and Wireshark's
-     * own ceilings, far above any real packet (even a 64 KiB GSO one or a BIG TCP one).
+     * The largest pcapng block or classic packet accepted: 16 MiB, far above any real packet
+     * (a 64 KiB GSO packet, a BIG TCP one of a few hundred KiB), far below what would strain a
+     * test's heap.
      */
     public static final int MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 

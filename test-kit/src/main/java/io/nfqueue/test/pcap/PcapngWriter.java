@@ -43,6 +43,8 @@ public final class PcapngWriter implements Closeable, Flushable {
     private static final int IF_NAME = 2;
     private static final int IF_DESCRIPTION = 3;
     private static final int IF_TSRESOL = 9;
+    /** Bits 0-1: direction, 1 inbound, 2 outbound. */
+    private static final int EPB_FLAGS = 2;
     /** if_tsresol 9: timestamps count nanoseconds, the resolution of {@link Instant} and of the kernel's stamps. */
     private static final byte NANOSECOND_RESOLUTION = 9;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -96,9 +98,14 @@ public final class PcapngWriter implements Closeable, Flushable {
         write(timestamp, ipPacket, ipPacket.length, comment);
     }
 
-    /** Writes a decoded packet with its capture timestamp (the clock's time if it has none) and original length. */
+    /**
+     * Writes a decoded packet with its capture timestamp (the clock's time if it has none), its
+     * original length and its direction, when known ({@code epb_flags}: Wireshark shows it, and
+     * {@link CaptureRecord#direction()} reads it back).
+     */
     public synchronized void write(IpPacket packet, String comment) throws IOException {
-        write(packet.timestamp().orElseGet(clock::instant), packet.payloadBytes(), packet.originalLength(), comment);
+        writeBlock(packet.timestamp().orElseGet(clock::instant), packet.payloadBytes(), packet.originalLength(), comment,
+                packet.direction());
     }
 
     /**
@@ -111,6 +118,11 @@ public final class PcapngWriter implements Closeable, Flushable {
      *                                  block would be over {@link CaptureReader#MAX_BLOCK_BYTES}
      */
     public synchronized void write(Instant timestamp, byte[] ipPacket, int originalLength, String comment)
+            throws IOException {
+        writeBlock(timestamp, ipPacket, originalLength, comment, Direction.UNKNOWN);
+    }
+
+    private void writeBlock(Instant timestamp, byte[] ipPacket, int originalLength, String comment, Direction direction)
             throws IOException {
         if (closed) {
             throw new IllegalStateException("the pcapng writer is closed");
@@ -125,7 +137,9 @@ public final class PcapngWriter implements Closeable, Flushable {
             throw new IllegalArgumentException("comment of " + text.length + " bytes: a pcapng option holds at most "
                     + MAX_OPTION);
         }
-        int options = text.length == 0 ? 0 : optionLength(text) + 4;
+        int flags = direction == Direction.INBOUND ? 1 : direction == Direction.OUTBOUND ? 2 : 0;
+        int options = (text.length == 0 ? 0 : optionLength(text)) + (flags == 0 ? 0 : 8);
+        options += options == 0 ? 0 : 4;  // opt_endofopt
         long total = (long) EPB_OVERHEAD + pad4(ipPacket.length) + options;
         if (total > CaptureReader.MAX_BLOCK_BYTES) {
             throw new IllegalArgumentException("a packet of " + ipPacket.length + " bytes makes a block over "
@@ -138,6 +152,12 @@ public final class PcapngWriter implements Closeable, Flushable {
         b.put(ipPacket).position(b.position() + pad4(ipPacket.length) - ipPacket.length);
         if (text.length > 0) {
             option(b, OPT_COMMENT, text);
+        }
+        if (flags != 0) {
+            option(b, EPB_FLAGS, new byte[4]);
+            b.putInt(b.position() - 4, flags);  // the flags word in the file's byte order
+        }
+        if (options > 0) {
             b.putInt(OPT_END);
         }
         out.write(end(b, (int) total));

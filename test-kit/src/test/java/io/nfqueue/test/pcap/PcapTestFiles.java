@@ -194,7 +194,8 @@ final class PcapTestFiles {
         b.put((byte) 0x45).put((byte) 0).putShort((short) total).putInt(0x12344000);
         b.put((byte) 64).put((byte) 17).putShort((short) 0);
         b.put(new byte[] {10, 0, 0, 1}).put(new byte[] {10, 0, 0, 2});
-        b.putShort((short) sourcePort).putShort((short) destinationPort).putShort((short) (8 + payload.length)).putShort((short) 0);
+        b.putShort((short) sourcePort).putShort((short) destinationPort);
+        b.putShort((short) (8 + payload.length)).putShort((short) 0);
         b.put(payload);
         byte[] p = b.array();
         int sum = 0;
@@ -219,7 +220,8 @@ final class PcapTestFiles {
         byte[] destination = source.clone();
         destination[15] = 2;
         b.put(source).put(destination);
-        b.putShort((short) sourcePort).putShort((short) destinationPort).putShort((short) (8 + payload.length)).putShort((short) 0);
+        b.putShort((short) sourcePort).putShort((short) destinationPort);
+        b.putShort((short) (8 + payload.length)).putShort((short) 0);
         b.put(payload);
         return b.array();
     }
