@@ -1,6 +1,7 @@
 package io.nfqueue.test.pcap;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,6 +51,8 @@ public final class CaptureReader implements Closeable {
      */
     public static final int MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 
+    private static final int BUFFER = 64 * 1024;
+
     private final ByteInput in;
     private final CaptureFormat format;
     private final RecordSource source;
@@ -64,7 +67,7 @@ public final class CaptureReader implements Closeable {
 
     /** Opens {@code file} and reads its header (a pcapng file's first section header). */
     public static CaptureReader open(Path file) throws IOException {
-        InputStream stream = new BufferedInputStream(Files.newInputStream(file), 64 * 1024);
+        InputStream stream = new BufferedInputStream(Files.newInputStream(file), BUFFER);
         try {
             return open(stream, file.toString());
         } catch (IOException | RuntimeException e) {
@@ -80,10 +83,12 @@ public final class CaptureReader implements Closeable {
 
     /**
      * Reads a capture from {@code stream} (closed by {@link #close()}), naming it {@code sourceName}
-     * in error messages (null: none). Buffer the stream: the reader reads small headers.
+     * in error messages (null: none).
      */
     public static CaptureReader open(InputStream stream, String sourceName) throws IOException {
-        ByteInput in = new ByteInput(stream, sourceName);
+        // The reader asks for headers of a few bytes at a time: buffer unless the stream already is.
+        boolean buffered = stream instanceof BufferedInputStream || stream instanceof ByteArrayInputStream;
+        ByteInput in = new ByteInput(buffered ? stream : new BufferedInputStream(stream, BUFFER), sourceName);
         byte[] first = in.readUpTo(4);
         if (first.length == 0) {
             throw in.truncated(0, "the file is empty: no pcap or pcapng header");
