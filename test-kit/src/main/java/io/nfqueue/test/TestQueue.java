@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -78,6 +79,8 @@ public final class TestQueue implements AutoCloseable {
 
     /** Who gave each packet's verdict: the cause of a default one, or PROGRAM. */
     private final Map<Integer, Object> givenBy = new ConcurrentHashMap<>();
+    /** Ids whose onNext into a pipeline of {@link #receive} has returned. */
+    private final Set<Integer> delivered = ConcurrentHashMap.newKeySet();
     private static final Object PROGRAM = new Object();
     private final ResolutionListener listener = this::resolved;
     private volatile PacketReceiver lastReceiver;
@@ -203,7 +206,7 @@ public final class TestQueue implements AutoCloseable {
 
     /** {@code receiver().receive()}, made at subscription (so virtual time is seen when there is any). */
     public Flux<Packet> receive() {
-        return Flux.defer(() -> receiver().receive());
+        return Flux.defer(() -> DeliveryCounter.count(receiver().receive(), delivered::add));
     }
 
     /**
@@ -214,14 +217,16 @@ public final class TestQueue implements AutoCloseable {
      */
     public <R> Flux<R> receive(Function<? super Flux<Packet>, ? extends Publisher<R>> pipeline) {
         Objects.requireNonNull(pipeline, "pipeline");
-        return Flux.defer(() -> receiver().receive(pipeline));
+        return Flux.defer(() -> receiver().receive(packets -> pipeline.apply(DeliveryCounter.count(packets,
+                delivered::add))));
     }
 
     /** {@code receiver(options).receive(pipeline)}, made at subscription. */
     public <R> Flux<R> receive(ReceiverOptions options, Function<? super Flux<Packet>, ? extends Publisher<R>> pipeline) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(pipeline, "pipeline");
-        return Flux.defer(() -> receiver(options).receive(pipeline));
+        return Flux.defer(() -> receiver(options).receive(packets -> pipeline.apply(DeliveryCounter.count(packets,
+                delivered::add))));
     }
 
     /** Binds for the blocking API: {@code NetfilterQueue} over this queue with default options. */
@@ -466,6 +471,60 @@ public final class TestQueue implements AutoCloseable {
             Binding b = live();
             return unbound.isEmpty() && (b == null || b.transport().unread() == 0);
         }
+    }
+
+    /**
+     * Waits until every packet offered so far has gone through {@code onNext} into the pipeline
+     * of a {@link #receive} flux (or was resolved or dropped before it could be), so that what the
+     * pipeline does on the receive thread, such as scheduling a {@code Mono.delay}, has happened.
+     * Tests on virtual time call it before they advance the clock: the pipeline runs on real
+     * threads, and a clock moved on before a packet reached it would move on without it.
+     *
+     * @throws AssertionError when that takes longer than {@link #waitAtMost}: the pipeline
+     *                        requested no more (a {@code concatMap} asks for one packet at a time),
+     *                        {@code maxInFlight} packets wait for verdicts, or nothing bound the queue
+     */
+    public TestQueue awaitDelivered() {
+        Duration timeout;
+        synchronized (lock) {
+            timeout = wait;
+        }
+        if (!awaitCondition(this::allDelivered, timeout)) {
+            List<OfferedPacket> missing = new ArrayList<>();
+            for (OfferedPacket p : offered()) {
+                if (!isDeliveredOrSettled(p.id())) {
+                    missing.add(p);
+                }
+            }
+            throw new AssertionError(missing.size() + " packets offered did not reach the pipeline within "
+                    + timeout.toMillis() + " ms (" + missing + "): " + (isBound() ? "the pipeline has not "
+                    + "requested them (concatMap asks for one at a time), or maxInFlight packets wait for their verdict"
+                    : "nothing has bound the queue") + "; only pipelines of TestQueue.receive are seen");
+        }
+        return this;
+    }
+
+    private boolean allDelivered() {
+        for (OfferedPacket p : offered()) {
+            if (!isDeliveredOrSettled(p.id())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean isDeliveredOrSettled(int id) {
+        if (delivered.contains(id) || givenBy.containsKey(id)) {
+            return true;
+        }
+        synchronized (lock) {
+            for (Binding b : bindings) {
+                if (b.transport().heldAtClose().contains(id)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.nfqueue.test.pcap;
 
 import io.nfqueue.test.pcap.PcapTestFiles.Classic;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,9 +1,8 @@
 package io.nfqueue.test.pcap;
 
+import com.sun.management.ThreadMXBean;
 import io.nfqueue.test.pcap.PcapTestFiles.Classic;
 import io.nfqueue.test.pcap.PcapTestFiles.Pcapng;
-
-import com.sun.management.ThreadMXBean;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;

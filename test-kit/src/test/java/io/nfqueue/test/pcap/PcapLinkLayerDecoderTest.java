@@ -3,7 +3,6 @@ package io.nfqueue.test.pcap;
 import io.nfqueue.packet.PacketParser;
 import io.nfqueue.test.pcap.PcapTestFiles.Classic;
 import io.nfqueue.test.pcap.PcapTestFiles.Pcapng;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -25,8 +24,8 @@ import static io.nfqueue.test.pcap.PcapTestFiles.ethernet;
 import static io.nfqueue.test.pcap.PcapTestFiles.ipv4Udp;
 import static io.nfqueue.test.pcap.PcapTestFiles.ipv6Udp;
 import static io.nfqueue.test.pcap.PcapTestFiles.loopback;
-import static io.nfqueue.test.pcap.PcapTestFiles.sll;
 import static io.nfqueue.test.pcap.PcapTestFiles.sll2;
+import static io.nfqueue.test.pcap.PcapTestFiles.sll;
 import static io.nfqueue.test.pcap.PcapTestFiles.utf8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

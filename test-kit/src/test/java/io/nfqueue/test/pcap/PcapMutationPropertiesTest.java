@@ -2,7 +2,6 @@ package io.nfqueue.test.pcap;
 
 import io.nfqueue.test.pcap.PcapTestFiles.Classic;
 import io.nfqueue.test.pcap.PcapTestFiles.Pcapng;
-
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -27,8 +26,8 @@ import static io.nfqueue.test.pcap.PcapTestFiles.ethernet;
 import static io.nfqueue.test.pcap.PcapTestFiles.ipv4Udp;
 import static io.nfqueue.test.pcap.PcapTestFiles.ipv6Udp;
 import static io.nfqueue.test.pcap.PcapTestFiles.loopback;
-import static io.nfqueue.test.pcap.PcapTestFiles.sll;
 import static io.nfqueue.test.pcap.PcapTestFiles.sll2;
+import static io.nfqueue.test.pcap.PcapTestFiles.sll;
 import static io.nfqueue.test.pcap.PcapTestFiles.utf8;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.fail;

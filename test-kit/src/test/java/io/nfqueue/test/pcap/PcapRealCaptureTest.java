@@ -2,7 +2,6 @@ package io.nfqueue.test.pcap;
 
 import io.nfqueue.packet.ChecksumStatus;
 import io.nfqueue.packet.PacketParser;
-
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;

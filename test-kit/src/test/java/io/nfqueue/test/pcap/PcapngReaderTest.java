@@ -1,7 +1,6 @@
 package io.nfqueue.test.pcap;
 
 import io.nfqueue.test.pcap.PcapTestFiles.Pcapng;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
