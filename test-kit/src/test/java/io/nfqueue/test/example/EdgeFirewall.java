@@ -7,7 +7,6 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import java.time.Duration;
-import java.util.function.Function;
 
 /**
  * The code under test of the example project: what a user of the library writes. A small edge
