@@ -80,6 +80,15 @@ class GuideSnippetsTest {
     }
 
     @Test
+    void theReadmeExampleIsACompiledRegion() throws IOException {
+        String readme = Files.readString(root().resolve("README.md"));
+        int start = readme.indexOf("```java\nTestQueue queue = TestQueue.create();");
+        assertTrue(start >= 0, "the README shows the kit");
+        start = readme.indexOf('\n', start) + 1;
+        assertEquals(region("readme"), readme.substring(start, readme.indexOf("```", start)).stripTrailing());
+    }
+
+    @Test
     void theFailureShownIsTheOneTheKitPrints() throws IOException {
         TestQueue queue = TestQueue.create();
         queue.offer(Packets.tcp().to("10.0.0.1", 23).syn().build());

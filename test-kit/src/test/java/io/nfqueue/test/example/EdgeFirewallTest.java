@@ -46,6 +46,19 @@ class EdgeFirewallTest {
     }
     // end-snippet
 
+    @Test
+    void theReadmeExample() {
+        // snippet:readme
+        TestQueue queue = TestQueue.create();
+        queue.offer(Packets.udp().to("10.0.0.1", 53).build(), Packets.tcp().to("10.0.0.1", 23).syn().build());
+        StepVerifier.create(queue.receive(firewall::apply))
+                .expectNextCount(1)
+                .then(() -> queue.expectVerdicts(accepted(), dropped()))
+                .thenCancel()
+                .verify();
+        // end-snippet
+    }
+
     // snippet:virtual-time
     @Test
     void aSlowLookupIsDecidedWithinTwoVirtualSeconds() {
