@@ -126,8 +126,9 @@ public final class BoundQueue implements AutoCloseable {
     }
 
     /**
-     * Binds over a given transport. Internal: for tests of Java logic over a fake transport;
-     * {@link io.nfqueue.internal.Transport} may change without notice.
+     * Binds over a given transport instead of a netlink socket. For the test kit (nfqueue-test,
+     * whose {@code TestQueue} wraps this) and the library's own tests:
+     * {@link io.nfqueue.internal.Transport} is internal and may change without notice.
      */
     public static BoundQueue open(QueueOptions options, Transport transport) {
         Objects.requireNonNull(options, "options");

@@ -110,8 +110,12 @@ public final class PacketReceiver {
     }
 
     /**
-     * A receiver that binds its queues with {@code binder}. Internal: for tests of the adapter
-     * over a fake transport.
+     * A receiver that binds each of its queues with {@code binder} instead of
+     * {@link BoundQueue#open(QueueOptions)}: the binder gets the options the receiver decided for
+     * the queue and returns it bound (or throws, which fails the subscription). The test kit
+     * (nfqueue-test) binds over its in-memory queue this way; a program may also use it to
+     * bind in its own way (a wrapper that logs, a retry on {@code QueueAlreadyBoundException}).
+     * The receiver closes what the binder returns when the subscription ends.
      */
     public static PacketReceiver create(ReceiverOptions options, Function<QueueOptions, BoundQueue> binder) {
         return new PacketReceiver(Objects.requireNonNull(options, "options"), Objects.requireNonNull(binder, "binder"),
