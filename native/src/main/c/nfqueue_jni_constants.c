@@ -78,6 +78,17 @@ static jint JNICALL nfqueue_constant(JNIEnv *env, jclass cls, jstring name)
     return 0;
 }
 
+#ifndef NFQ_JNI_VERSION
+#define NFQ_JNI_VERSION "unknown"
+#endif
+
+/* The version of the sources this library was built from (Maven passes the project's). */
+static jstring JNICALL nfqueue_version(JNIEnv *env, jclass cls)
+{
+    (void)cls;
+    return (*env)->NewStringUTF(env, NFQ_JNI_VERSION);
+}
+
 /* Every name in the table, in order, so that Java can check it knows each one. */
 static jobjectArray JNICALL nfqueue_constant_names(JNIEnv *env, jclass cls)
 {
@@ -103,6 +114,7 @@ static jobjectArray JNICALL nfqueue_constant_names(JNIEnv *env, jclass cls)
 static const JNINativeMethod methods[] = {
     {"constant", "(Ljava/lang/String;)I", (void *)nfqueue_constant},
     {"constantNames", "()[Ljava/lang/String;", (void *)nfqueue_constant_names},
+    {"version", "()Ljava/lang/String;", (void *)nfqueue_version},
 };
 
 int nfq_jni_register_constants(JNIEnv *env, jclass natives)

@@ -25,7 +25,14 @@ final class NativeLibraryLoader {
      */
     static final String NATIVES_CLASS_PROPERTY = "nfqueue.jni.natives";
 
+    private static volatile boolean loadedFromPath;
+
     private NativeLibraryLoader() {
+    }
+
+    /** True when the library came from java.library.path rather than from the jar. */
+    static boolean fromLibraryPath() {
+        return loadedFromPath;
     }
 
     static void load() {
@@ -38,6 +45,7 @@ final class NativeLibraryLoader {
         UnsatisfiedLinkError fromPath;
         try {
             System.loadLibrary(LIBRARY);
+            loadedFromPath = true;
             return;
         } catch (UnsatisfiedLinkError e) {
             fromPath = e;

@@ -29,6 +29,7 @@ public final class Natives {
             if (loadFailure == null) {
                 try {
                     NativeLibraryLoader.load();
+                    checkVersion();
                     checkConstants();
                     loaded = true;
                     return;
@@ -38,6 +39,25 @@ public final class Natives {
             }
             throw NativeLibraryLoader.rethrowable(loadFailure);
         }
+    }
+
+    /** Refuses a library built from another version than these classes, naming both. */
+    private static void checkVersion() {
+        String problem = versionProblem(version(), LibraryVersion.CURRENT, NativeLibraryLoader.fromLibraryPath());
+        if (problem != null) {
+            throw new NativeLibraryLoadException(problem, null);
+        }
+    }
+
+    /** Null when the versions agree, else what to do about it. */
+    static String versionProblem(String library, String core, boolean fromLibraryPath) {
+        if (library.equals(core)) {
+            return null;
+        }
+        return "lib" + NativeLibraryLoader.LIBRARY + ".so is version " + library + " but nfqueue-core is version " + core
+                + ": nfqueue-native and nfqueue-core must be the same version (import nfqueue-bom to keep every "
+                + "module at one version" + (fromLibraryPath ? ", and remove the other copy from java.library.path" : "")
+                + ")";
     }
 
     /**
@@ -56,6 +76,8 @@ public final class Natives {
     static native int constant(String name);
 
     static native String[] constantNames();
+
+    static native String version();
 
     static native long open(String networkNamespacePath, int receiveBufferBytes, int sendBufferBytes);
 
