@@ -162,7 +162,8 @@ class PacketReceiverDemandTest {
                         .doOnRequest(requestedAtSource::addAndGet)
                         .take(3))
                 .expectNextCount(3)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         assertEquals(3, requestedAtSource.get(), "take(3) limits the request to 3");
         assertTrue(!queue.isBound(), "take's cancel unbinds");

@@ -58,7 +58,8 @@ class PacketReceiverProcessTest {
                     assertTrue(r.failure().isEmpty());
                     return true;
                 })
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         queue.expectVerdicts(p -> p.id() % 2 == 0 ? accepted().unchanged() : dropped().withMark(7));
     }
@@ -84,7 +85,8 @@ class PacketReceiverProcessTest {
                     assertInstanceOf(NullPointerException.class, r.error());
                 })
                 .assertNext(r -> assertEquals(Verdict.drop(), r.verdict()))
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         queue.expectVerdicts(accepted().byDefault(HANDLER_ERROR), accepted().byDefault(HANDLER_ERROR), dropped());
     }
@@ -101,7 +103,8 @@ class PacketReceiverProcessTest {
                     assertNull(r.verdict(), "the returned verdict was not applied");
                     assertInstanceOf(IllegalStateException.class, r.error());
                 })
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
         queue.expectVerdicts(accepted());
     }
 
@@ -143,7 +146,8 @@ class PacketReceiverProcessTest {
                     assertInstanceOf(TimeoutException.class, results.get(3).error());
                     assertTrue(results.get(3).packet().isResolved());
                 })
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         // The packet with no answer is resolved by the async timeout or by the receiver's watchdog,
         // whichever comes first; either way once, under TIMEOUT.
@@ -165,7 +169,8 @@ class PacketReceiverProcessTest {
                         .doOnSubscribe(s -> peak.accumulateAndGet(running.incrementAndGet(), Math::max))
                         .doOnNext(v -> running.decrementAndGet()), 3).take(30))
                 .expectNextCount(30)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         assertTrue(peak.get() <= 3 && peak.get() >= 2, "peak concurrency " + peak.get());
         queue.expectVerdicts(p -> accepted());

@@ -108,7 +108,8 @@ class PacketReceiverVerdictTest {
                         .doOnNext(Packet::accept)
                         .take(10))
                 .expectNextCount(10)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         awaitUnbound();
         // 1..20 read: the even ones accepted, the odd ones discarded by filter; nothing was left
@@ -123,7 +124,8 @@ class PacketReceiverVerdictTest {
 
         StepVerifier.create(queue.receiver().receive().filter(p -> p.id() % 3 == 0).doOnNext(Packet::accept).take(5))
                 .expectNextCount(5)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         awaitUnbound();
         // The filtered packets waited, unresolved, until take cancelled: then they got the default.
@@ -150,7 +152,8 @@ class PacketReceiverVerdictTest {
                             return Flux.empty();
                         }))
                 .expectNextCount(3)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         awaitUnbound();
         assertEquals(1, fallbacks.get());
@@ -174,7 +177,8 @@ class PacketReceiverVerdictTest {
                         .doOnDiscard(Packet.class, p -> p.defaultVerdict(DISCARD))
                         .take(25))
                 .expectNextCount(25)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         // take's cancel may run after its onComplete, on the thread draining flatMap.
         awaitUnbound();
@@ -218,7 +222,8 @@ class PacketReceiverVerdictTest {
                         })
                         .onErrorResume(e -> Mono.just(-1)))
                 .expectNext(1, 2, 3, 4, 5, -1)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         awaitUnbound();
         queue.expectVerdicts(p -> p.id() <= 5 ? accepted() : defaultVerdict(CANCEL));
