@@ -2,9 +2,7 @@ package io.nfqueue.samples;
 
 import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueStats;
-import io.nfqueue.Verdict;
 import io.nfqueue.reactor.PacketReceiver;
-import io.nfqueue.reactor.ReceiverOptions;
 import reactor.core.Disposable;
 
 import java.io.PrintStream;
@@ -95,12 +93,9 @@ public final class Demo {
         String server = net.server().name();
         printSetUp(net, out);
 
-        FirewallThenLimiter policy = new FirewallThenLimiter(new Firewall(DemoScenario.firewallRules(), true),
-                new RateLimiter(DemoScenario.LIMIT_RATE, DemoScenario.LIMIT_BURST, null, System::nanoTime));
+        FirewallThenLimiter policy = DemoScenario.policy(System::nanoTime);
         DemoCounters counters = new DemoCounters();
-        // Default verdict drop: a firewall fails closed if the policy ever throws.
-        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(DemoScenario.QUEUE)
-                .defaultVerdict(Verdict.drop())
+        PacketReceiver receiver = PacketReceiver.create(DemoScenario.receiverOptions()
                 .queueOptions(o -> o.networkNamespace(net.server().path())));
         AtomicReference<Throwable> failure = new AtomicReference<>();
         // Subscribing binds the queue on this thread; a failed bind arrives at once as an error.

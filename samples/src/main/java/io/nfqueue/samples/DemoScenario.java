@@ -1,9 +1,13 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.Verdict;
+import io.nfqueue.reactor.ReceiverOptions;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * Everything the demo sets up and sends, in one place, so that the demo, its help text and its
@@ -78,6 +82,23 @@ final class DemoScenario {
             lines.add(r.text());
         }
         return FirewallRules.parse("the demo's rules", lines);
+    }
+
+    /**
+     * The demo's policy: the firewall with {@link #RULES} (no rule matching: accept), then the
+     * rate limiter at {@link #LIMIT_RATE} per second after {@link #LIMIT_BURST}, on {@code nanoClock}.
+     */
+    static FirewallThenLimiter policy(LongSupplier nanoClock) {
+        return new FirewallThenLimiter(new Firewall(firewallRules(), true),
+                new RateLimiter(LIMIT_RATE, LIMIT_BURST, null, nanoClock));
+    }
+
+    /**
+     * How the demo receives {@link #QUEUE} (in the server's namespace, which the demo adds).
+     * Default verdict drop: a firewall fails closed if the policy ever throws.
+     */
+    static ReceiverOptions receiverOptions() {
+        return ReceiverOptions.queue(QUEUE).defaultVerdict(Verdict.drop());
     }
 
     /** The client's addresses, each once, in the order of {@link #FLOWS}. */

@@ -1,7 +1,5 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.QueueOptions;
-import io.nfqueue.Verdict;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,7 +40,7 @@ final class DnsBlockCli implements Callable<Integer> {
         CommandLine cl = spec.commandLine();
         common.check(cl);
         DnsBlocker blocker = DnsBlocker.load(blocklist);
-        Samples.runPolling("dns-block", QueueOptions.queue(common.queue).defaultVerdict(Verdict.accept()), common,
+        Samples.runPolling("dns-block", DnsBlocker.queueOptions(common.queue), common,
                 blocker, () -> blocker.report() + blocker.rejected(), blocker::report, out);
         return 0;
     }

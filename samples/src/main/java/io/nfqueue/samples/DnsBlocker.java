@@ -2,6 +2,8 @@ package io.nfqueue.samples;
 
 import io.nfqueue.Packet;
 import io.nfqueue.PacketHandler;
+import io.nfqueue.QueueOptions;
+import io.nfqueue.Verdict;
 import io.nfqueue.packet.MalformedPacketException;
 import io.nfqueue.packet.PacketParser;
 import io.nfqueue.packet.UdpView;
@@ -208,6 +210,14 @@ final class DnsBlocker implements PacketHandler {
     /** What was skipped when the blocklist was read, for the banner: "" or "; skipped N lines ...". */
     String rejected() {
         return rejected;
+    }
+
+    /**
+     * How the dns-block command binds: a packet it has not decided when it stops is accepted
+     * (a blocker that stops must not cut DNS).
+     */
+    static QueueOptions queueOptions(int queue) {
+        return QueueOptions.queue(queue).defaultVerdict(Verdict.accept());
     }
 
     String report() {

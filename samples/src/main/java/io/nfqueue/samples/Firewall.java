@@ -84,14 +84,20 @@ final class Firewall implements PacketHandler {
     }
 
     /**
+     * How the firewall binds its queue: the packets it leaves without a verdict (when it stops
+     * with packets in hand) get its default too.
+     */
+    static QueueOptions queueOptions(int queueNumber, boolean defaultAccept) {
+        return QueueOptions.queue(queueNumber).defaultVerdict(defaultAccept ? Verdict.accept() : Verdict.drop());
+    }
+
+    /**
      * Binds the queue and filters until {@code duration} passes (null: until Ctrl-C), printing
      * the counters every {@code interval}.
      */
     static Firewall run(int queueNumber, Path netns, FirewallRules rules, boolean defaultAccept, Duration interval,
                         Duration duration, PrintStream out) {
-        QueueOptions options = QueueOptions.queue(queueNumber)
-                .defaultVerdict(defaultAccept ? Verdict.accept() : Verdict.drop());
-        options = Samples.requireAndApply(options, netns);
+        QueueOptions options = Samples.requireAndApply(queueOptions(queueNumber, defaultAccept), netns);
         Firewall fw = new Firewall(rules, defaultAccept);
         NetfilterQueue queue = NetfilterQueue.open(options);
         try (FinalReport last = new FinalReport("firewall", queue::close, () -> out.println(fw.report()))) {

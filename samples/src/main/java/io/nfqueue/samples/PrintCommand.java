@@ -19,8 +19,7 @@ final class PrintCommand {
 
     /** Returns how many packets it printed. */
     static long run(int queueNumber, Path netns, long count, PrintStream out) {
-        QueueOptions options = Samples.requireAndApply(QueueOptions.queue(queueNumber).defaultVerdict(Verdict.accept()),
-                netns);
+        QueueOptions options = Samples.requireAndApply(queueOptions(queueNumber), netns);
         long[] seen = {0};
         NetfilterQueue queue = NetfilterQueue.open(options);
         try (FinalReport last = new FinalReport("print", queue::close,
@@ -28,22 +27,36 @@ final class PrintCommand {
             try {
                 out.println("bound queue " + queueNumber + (netns == null ? "" : " in " + netns)
                         + "; printing packets" + (count == Long.MAX_VALUE ? " until Ctrl-C" : " (" + count + ")"));
-                queue.run(packet -> {
-                    if (seen[0] >= count) {
-                        return;   // more of the last batch: the default verdict (accept) takes them
-                    }
-                    out.println(line(packet));
-                    packet.accept();
-                    if (++seen[0] >= count) {
-                        queue.close();
-                    }
-                });
+                print(queue, count, seen, out);
             } finally {
                 queue.close();
             }
             last.print();
         }
         return seen[0];
+    }
+
+    /** How the printer binds: what it has not handled when it stops is accepted. */
+    static QueueOptions queueOptions(int queueNumber) {
+        return QueueOptions.queue(queueNumber).defaultVerdict(Verdict.accept());
+    }
+
+    /**
+     * Prints and accepts packets until {@code count} of them (counted in {@code seen[0]}), then
+     * closes the queue, or until the queue is closed or the thread interrupted. The rest of the
+     * last batch gets the default verdict as the queue closes.
+     */
+    static void print(NetfilterQueue queue, long count, long[] seen, PrintStream out) {
+        queue.run(packet -> {
+            if (seen[0] >= count) {
+                return;   // more of the last batch: the default verdict (accept) takes them
+            }
+            out.println(line(packet));
+            packet.accept();
+            if (++seen[0] >= count) {
+                queue.close();
+            }
+        });
     }
 
     /** The packet's one-line description, IPv6 addresses in their short form ([::1], not [0:0:0:0:0:0:0:1]). */

@@ -3,6 +3,7 @@ package io.nfqueue.samples;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
 import io.nfqueue.reactor.PacketReceiver;
+import io.nfqueue.reactor.ProcessedPacket;
 import io.nfqueue.reactor.ReceiverOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,6 +12,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -61,6 +63,19 @@ final class RateLimitCli implements Callable<Integer> {
     }
 
     /**
+     * How the rate limiter receives: packets it leaves without a verdict when it stops get
+     * ACCEPT, so that stopping a limiter never cuts traffic.
+     */
+    static ReceiverOptions receiverOptions(int queue) {
+        return ReceiverOptions.queue(queue).defaultVerdict(Verdict.accept());
+    }
+
+    /** The pipeline: each packet gets the limiter's verdict as it arrives. */
+    static Flux<ProcessedPacket> limit(PacketReceiver receiver, RateLimiter limiter) {
+        return receiver.process(limiter::decide);
+    }
+
+    /**
      * Limits the queue's packets until {@code duration} (null: Ctrl-C or SIGTERM), printing counters
      * every interval and once at the end. The banner is printed once the queue is bound, so a
      * queue another program owns is an error without a banner before it.
@@ -69,13 +84,12 @@ final class RateLimitCli implements Callable<Integer> {
             throws InterruptedException {
         QueueOptions checked = Samples.requireAndApply(QueueOptions.queue(queue), netns);
         CountDownLatch bound = new CountDownLatch(1);
-        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
-                .defaultVerdict(Verdict.accept())
+        PacketReceiver receiver = PacketReceiver.create(receiverOptions(queue)
                 .queueOptions(o -> checked.networkNamespace().map(o::networkNamespace).orElse(o))
                 .doOnBound(b -> bound.countDown()));
         CountDownLatch done = new CountDownLatch(1);
         Throwable[] failure = {null};
-        Disposable running = receiver.process(limiter::decide)
+        Disposable running = limit(receiver, limiter)
                 .subscribe(p -> { }, e -> {
                     failure[0] = e;
                     done.countDown();

@@ -1,7 +1,5 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.QueueOptions;
-import io.nfqueue.Verdict;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,7 +42,7 @@ final class RewriteCli implements Callable<Integer> {
             throw new ParameterException(cl, "--from must not be empty");
         }
         Rewriter rewriter = new Rewriter(from.getBytes(StandardCharsets.UTF_8), to.getBytes(StandardCharsets.UTF_8));
-        Samples.runPolling("rewrite", QueueOptions.queue(common.queue).defaultVerdict(Verdict.accept()), common,
+        Samples.runPolling("rewrite", Rewriter.queueOptions(common.queue), common,
                 rewriter, () -> "'" + from + "' -> '" + to + "'", rewriter::report, out);
         return 0;
     }

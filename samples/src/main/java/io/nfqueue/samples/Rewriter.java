@@ -2,6 +2,8 @@ package io.nfqueue.samples;
 
 import io.nfqueue.Packet;
 import io.nfqueue.PacketHandler;
+import io.nfqueue.QueueOptions;
+import io.nfqueue.Verdict;
 import io.nfqueue.packet.PacketEditRefusedException;
 import io.nfqueue.packet.PacketEditor;
 import io.nfqueue.packet.PacketParser;
@@ -122,6 +124,11 @@ final class Rewriter implements PacketHandler {
             b.append(b.length() == 0 ? "" : ", ").append(malformed.get()).append(" malformed");
         }
         return b.toString();
+    }
+
+    /** How the rewrite command binds: a packet it has not handled when it stops passes unchanged. */
+    static QueueOptions queueOptions(int queue) {
+        return QueueOptions.queue(queue).defaultVerdict(Verdict.accept());
     }
 
     String report() {

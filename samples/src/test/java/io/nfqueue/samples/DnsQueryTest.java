@@ -1,22 +1,29 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.NetfilterQueue;
+import io.nfqueue.test.Packets;
+import io.nfqueue.test.TestQueue;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
+import static io.nfqueue.test.VerdictExpectation.accepted;
+import static io.nfqueue.test.VerdictExpectation.dropped;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** DNS question names, blocklists, and the dns-block pipeline on the test kit's queue (no kernel, no root). */
 class DnsQueryTest {
     @Test
     void readsTheQuestionName() {
@@ -139,5 +146,39 @@ class DnsQueryTest {
         assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
         assertEquals("1 name", DnsBlocker.load(Files.writeString(dir.resolve("one"), "a.test\n"))
                 .report().replaceAll(".*blocklist: (.*)\\)", "$1"));
+    }
+
+    /**
+     * Real DNS queries over UDP, IPv4 and IPv6, through the blocker as the dns-block command runs
+     * it (its queue options, the samples' poll loop): blocklisted names and their subdomains are
+     * dropped whatever their case; everything else passes, including what only looks like DNS.
+     */
+    @Test
+    void theBlockerDropsQueriesForBlockedNamesAndPassesTheRest() {
+        DnsBlocker blocker = new DnsBlocker(Set.of("ads.example", "tracker.test"));
+        byte[] response = DnsQuery.encode(9, "ads.example");
+        response[2] |= (byte) 0x80;
+        TestQueue queue = TestQueue.create(13);
+        queue.offer(
+                Packets.udp().from("10.0.0.2", 40000).to("10.0.0.53", 53).payload(DnsQuery.encode(1, "ads.example")).build(),
+                Packets.udp().from("10.0.0.2", 40001).to("10.0.0.53", 53).payload(DnsQuery.encode(2, "WWW.Ads.Example"))
+                        .build(),
+                Packets.udp().from("10.0.0.2", 40002).to("10.0.0.53", 53).payload(DnsQuery.encode(3, "notads.example"))
+                        .build(),
+                Packets.udp().from("2001:db8::2", 40003).to("2001:db8::53", 53).payload(DnsQuery.encode(4, "tracker.test"))
+                        .build(),
+                Packets.udp().from("10.0.0.2", 40004).to("224.0.0.251", 5353).payload(DnsQuery.encode(5, "ads.example"))
+                        .build(),
+                Packets.tcp().from("10.0.0.2", 40005).to("10.0.0.53", 53).payload(DnsQuery.encode(6, "ads.example"))
+                        .build(),
+                Packets.udp().from("10.0.0.53", 53).to("10.0.0.2", 53).payload(response).build(),
+                Packets.udp().from("10.0.0.2", 40007).to("10.0.0.53", 53).payload("not dns").build());
+
+        try (NetfilterQueue q = queue.open(DnsBlocker.queueOptions(queue.queueNumber()))) {
+            Samples.pollLoop(q, blocker, Duration.ofMillis(100), Duration.ofMillis(300), () -> { });
+        }
+
+        queue.expectVerdicts(dropped(), dropped(), accepted(), dropped(), accepted(), accepted(), accepted(), accepted());
+        assertEquals("queries 4, blocked 3, other packets 4 (blocklist: 2 names)", blocker.report());
     }
 }

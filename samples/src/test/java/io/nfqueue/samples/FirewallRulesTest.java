@@ -1,15 +1,24 @@
 package io.nfqueue.samples;
 
 import io.nfqueue.Hook;
+import io.nfqueue.NetfilterQueue;
+import io.nfqueue.test.Packets;
+import io.nfqueue.test.QueuedPacket;
+import io.nfqueue.test.TestQueue;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.nfqueue.test.VerdictExpectation.accepted;
+import static io.nfqueue.test.VerdictExpectation.dropped;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** The firewall's rules, and the firewall itself on the test kit's queue (its real poll loop, no kernel, no root). */
 class FirewallRulesTest {
     private static final byte[] LO = {127, 0, 0, 1};
     private static final byte[] TEN = {10, 1, 2, 3};
@@ -78,5 +87,96 @@ class FirewallRulesTest {
             assertTrue(e.getMessage().startsWith("rules.txt line 3: "), e.getMessage());
             assertTrue(e.getMessage().contains(b[1]), e.getMessage());
         }
+    }
+
+    /** An IP packet queued at {@code hook}. */
+    private static QueuedPacket at(Hook hook, byte[] packet) {
+        return QueuedPacket.of(packet).hook(hook);
+    }
+
+    /**
+     * Runs the firewall as the firewall command does (its queue options, its poll loop) over the
+     * packets offered, for a few poll slices, and returns how often the loop reported.
+     */
+    private static int filter(TestQueue queue, Firewall fw, boolean defaultAccept) {
+        AtomicInteger reports = new AtomicInteger();
+        try (NetfilterQueue q = queue.open(Firewall.queueOptions(queue.queueNumber(), defaultAccept))) {
+            Samples.pollLoop(q, fw, Duration.ofMillis(100), Duration.ofMillis(500), reports::incrementAndGet);
+        }
+        return reports.get();
+    }
+
+    /**
+     * Real packets through the firewall: protocols, ports and port ranges, address blocks of both
+     * IP versions, directions by hook, a mark, the first match deciding; the counters say which
+     * rule took each packet.
+     */
+    @Test
+    void eachPacketGetsTheVerdictOfTheFirstRuleThatMatchesIt() {
+        FirewallRules rules = FirewallRules.parse("rules", List.of(
+                "drop proto udp dport 7002",
+                "drop proto udp dst 127.0.0.0/8 dport 7100-7200 dir out",
+                "mark=0x10 proto udp dport 7003",
+                "drop proto tcp src 10.0.0.0/8 dir in",
+                "accept proto icmp",
+                "accept proto udp dport 7001",
+                "drop src fd00::/8"));
+        Firewall fw = new Firewall(rules, true);
+        TestQueue queue = TestQueue.create(11);
+        queue.offer(
+                at(Hook.LOCAL_OUT, Packets.udp().from("127.0.0.1", 5000).to("127.0.0.1", 7001).payload("a").build()),
+                at(Hook.LOCAL_OUT, Packets.udp().from("127.0.0.1", 5000).to("127.0.0.1", 7002).build()),
+                at(Hook.LOCAL_IN, Packets.udp().from("127.0.0.1", 5000).to("127.0.0.1", 7003).build()),
+                at(Hook.LOCAL_OUT, Packets.udp().from("127.0.0.1", 5000).to("127.0.0.1", 7150).build()),
+                at(Hook.LOCAL_IN, Packets.udp().from("127.0.0.1", 5000).to("127.0.0.1", 7150).build()),  // dir out only
+                at(Hook.PRE_ROUTING, Packets.tcp().from("10.1.2.3", 40000).to("10.0.0.1", 22).syn().build()),
+                at(Hook.LOCAL_OUT, Packets.tcp().from("10.1.2.3", 40000).to("10.0.0.1", 22).syn().build()), // dir in only
+                at(Hook.LOCAL_IN, Packets.icmp().from("192.0.2.9").to("10.0.0.1").echoRequest(1, 1).build()),
+                at(Hook.LOCAL_IN, Packets.icmpv6().from("fd00::1").to("2001:db8::1").echoRequest(1, 1).build()),
+                at(Hook.LOCAL_IN, Packets.udp().from("fd00::1", 5000).to("2001:db8::1", 7001).build()), // rule 6 first
+                at(Hook.LOCAL_IN, Packets.udp().from("fd00::1", 5000).to("2001:db8::1", 53).build()),
+                at(Hook.FORWARD, Packets.udp().from("fe80::1", 5000).to("2001:db8::1", 53).build()));
+
+        assertTrue(filter(queue, fw, true) >= 1, "the loop reports every interval");
+
+        queue.expectVerdicts(
+                accepted().unchanged(),      // rule 6
+                dropped(),                   // rule 1
+                accepted().withMark(0x10),   // rule 3
+                dropped(),                   // rule 2
+                accepted().unchanged(),      // default
+                dropped(),                   // rule 4
+                accepted().unchanged(),      // default
+                accepted().unchanged(),      // rule 5
+                accepted().unchanged(),      // rule 5: ICMPv6 is icmp too
+                accepted().unchanged(),      // rule 6
+                dropped(),                   // rule 7
+                accepted().unchanged());     // default
+        List<Long> hits = rules.rules().stream().map(r -> r.hits().get()).toList();
+        assertEquals(List.of(1L, 1L, 1L, 1L, 2L, 2L, 1L), hits, fw.report());
+        assertEquals(3, fw.defaultHits(), fw.report());
+        assertEquals(12, fw.seen());
+    }
+
+    /**
+     * With --default drop, what no rule matches is dropped, and so is what does not parse, and a
+     * port rule never matches a packet without ports (a later fragment).
+     */
+    @Test
+    void theDefaultTakesWhatNoRuleMatchesAndWhatDoesNotParse() {
+        FirewallRules rules = FirewallRules.parse("rules", List.of("accept proto udp dport 53", "accept proto any sport 1-1023"));
+        Firewall fw = new Firewall(rules, false);
+        TestQueue queue = TestQueue.create(12);
+        queue.offer(
+                Packets.udp().to("10.0.0.1", 53).build(),
+                Packets.udp().to("10.0.0.1", 54).build(),
+                Packets.udp().to("10.0.0.1", 53).payload(new byte[64]).fragment(64, false).build(),
+                Packets.udp().to("10.0.0.1", 53).brokenIpLength(10).build(),
+                Packets.tcp().from("10.0.0.2", 80).to("10.0.0.1", 40000).ack().build());
+
+        filter(queue, fw, false);
+
+        queue.expectVerdicts(accepted(), dropped(), dropped(), dropped(), accepted());
+        assertEquals(3, fw.defaultHits(), fw.report());
     }
 }

@@ -1,20 +1,25 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.BoundQueue;
 import io.nfqueue.NetfilterQueue;
-import io.nfqueue.QueueOptions;
-import io.nfqueue.Verdict;
-import io.nfqueue.internal.fake.FakeTransport;
+import io.nfqueue.test.Packets;
+import io.nfqueue.test.QueuedPacket;
+import io.nfqueue.test.TestQueue;
+import io.nfqueue.test.UdpPacketBuilder;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
+import static io.nfqueue.test.VerdictExpectation.accepted;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+/** The rewriter's byte replacement, and the rewrite pipeline on the test kit's queue (no kernel, no root). */
 class RewriterTest {
+    private static final UdpPacketBuilder V4 = Packets.udp().from("10.0.0.1", 5000).to("10.0.0.2", 9999);
+    private static final UdpPacketBuilder V6 = Packets.udp().from("2001:db8::1", 5000).to("2001:db8::2", 9999);
+
     @Test
     void replacesBytesInUdpPayloads() {
         byte[] a = "ab".getBytes(StandardCharsets.US_ASCII);
@@ -25,52 +30,50 @@ class RewriterTest {
         assertNull(Rewriter.replace("a".getBytes(StandardCharsets.US_ASCII), a, a));
     }
 
+    /** Runs the rewriter as the rewrite command does (its queue options, the samples' poll loop). */
+    private static void rewrite(TestQueue queue, Rewriter rewriter) {
+        try (NetfilterQueue q = queue.open(Rewriter.queueOptions(queue.queueNumber()))) {
+            Samples.pollLoop(q, rewriter, Duration.ofMillis(100), Duration.ofMillis(300), () -> { });
+        }
+    }
+
+    /**
+     * The replaced packet is exactly the packet the builder makes with the new payload: IP and
+     * UDP lengths and both checksums follow a payload that grows, over IPv4 and IPv6. TCP,
+     * datagrams without the string, and a copy cut short pass unchanged.
+     */
+    @Test
+    void rewritesUdpPayloadsWithLengthsAndChecksumsRight() {
+        Rewriter rewriter = new Rewriter(bytes("cat"), bytes("tiger"));
+        TestQueue queue = TestQueue.create(5);
+        queue.offer(V4.payload("cat and cat").build(), V6.payload("a cat").build(),
+                Packets.tcp().from("10.0.0.1", 5000).to("10.0.0.2", 9999).payload("cat").build(),
+                V4.payload("no felines here").build());
+        queue.offer(QueuedPacket.of(V4.payload("a long datagram about a cat").build()).truncatedTo(40));
+
+        rewrite(queue, rewriter);
+
+        queue.expectVerdicts(accepted().withPayload(V4.payload("tiger and tiger").build()),
+                accepted().withPayload(V6.payload("a tiger").build()),
+                accepted().unchanged(), accepted().unchanged(), accepted().unchanged());
+        assertEquals("rewritten 2, unchanged 3, left as they were 0", rewriter.report());
+    }
+
     /** A packet the editor refuses is accepted unchanged and counted with the editor's reason. */
     @Test
     void refusedEditsAreCountedWithTheirReason() {
-        Rewriter rewriter = new Rewriter("cat".getBytes(StandardCharsets.US_ASCII), "dog".getBytes(StandardCharsets.US_ASCII));
-        FakeTransport fake = new FakeTransport();
-        try (NetfilterQueue queue = NetfilterQueue.of(BoundQueue.open(QueueOptions.queue(5)
-                .defaultVerdict(Verdict.accept()), fake))) {
-            fake.offer(1, 5, firstFragment("cat and cat"));
-            fake.offer(2, 5, firstFragment("a cat"));
-            assertEquals(2, queue.poll(rewriter, Duration.ofSeconds(1)));
-        }
+        Rewriter rewriter = new Rewriter(bytes("cat"), bytes("dog"));
+        TestQueue queue = TestQueue.create(5);
+        // First fragments (more-fragments set) of datagrams from 10.0.0.1:5000 to 10.0.0.2:9999.
+        queue.offer(V4.payload("cat and cat").fragment(0, true).build(), V4.payload("a cat").fragment(0, true).build());
+
+        rewrite(queue, rewriter);
+
+        queue.expectVerdicts(accepted().unchanged(), accepted().unchanged());
         assertEquals("rewritten 0, unchanged 0, left as they were 2 (2 fragment)", rewriter.report());
     }
 
-    /** The first fragment (more-fragments set) of a UDP datagram from 10.0.0.1:5000 to 10.0.0.2:9999. */
-    private static byte[] firstFragment(String payload) {
-        byte[] data = payload.getBytes(StandardCharsets.US_ASCII);
-        int total = 20 + 8 + data.length;
-        byte[] p = new byte[total];
-        p[0] = 0x45;
-        p[2] = (byte) (total >> 8);
-        p[3] = (byte) total;
-        p[4] = 0x12;
-        p[6] = 0x20;   // MF, offset 0
-        p[8] = 64;
-        p[9] = 17;
-        p[12] = 10;
-        p[15] = 1;
-        p[16] = 10;
-        p[19] = 2;
-        int sum = 0;
-        for (int i = 0; i < 20; i += 2) {
-            sum += (p[i] & 0xFF) << 8 | (p[i + 1] & 0xFF);
-        }
-        sum = (sum & 0xFFFF) + (sum >>> 16);
-        sum = (sum & 0xFFFF) + (sum >>> 16);
-        p[10] = (byte) (~sum >> 8);
-        p[11] = (byte) ~sum;
-        int udpLength = 8 + data.length;
-        p[20] = (byte) (5000 >> 8);
-        p[21] = (byte) 5000;
-        p[22] = (byte) (9999 >> 8);
-        p[23] = (byte) 9999;
-        p[24] = (byte) (udpLength >> 8);
-        p[25] = (byte) udpLength;
-        System.arraycopy(data, 0, p, 28, data.length);
-        return p;
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -1,5 +1,11 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.DefaultVerdictCause;
+import io.nfqueue.Hook;
+import io.nfqueue.NetfilterQueue;
+import io.nfqueue.test.Packets;
+import io.nfqueue.test.QueuedPacket;
+import io.nfqueue.test.TestQueue;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -11,11 +17,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
+import static io.nfqueue.test.VerdictExpectation.accepted;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The parts of the samples that need no kernel: capability bits, the CLI's errors, durations, /proc lines. */
+/**
+ * The parts of the samples that need no kernel: capability bits, the CLI's errors, durations, /proc
+ * lines, and the print command's loop on the test kit's queue.
+ */
 class SamplesUnitTest {
 
     @Test
@@ -160,6 +170,34 @@ class SamplesUnitTest {
         byte[] loop = new byte[16];
         loop[15] = 1;
         assertEquals("::1", AddressText.ipv6(loop));
+    }
+
+    /**
+     * print --count 3 on five packets: three lines, IPv6 addresses in their short form, those three
+     * accepted, and the two left of the batch accepted by the queue's default as print closes it.
+     */
+    @Test
+    void printShowsCountPacketsAndAcceptsTheRestAsItStops() {
+        TestQueue queue = TestQueue.create(3);
+        queue.offer(QueuedPacket.of(Packets.udp().from("::1", 5).to("2001:db8::ff", 6).payload("hi").build())
+                        .hook(Hook.LOCAL_OUT),
+                QueuedPacket.of(Packets.tcp().from("10.0.0.1", 40000).to("10.0.0.2", 80).syn().build()).hook(Hook.LOCAL_OUT),
+                QueuedPacket.of(Packets.udp().from("10.0.0.2", 53).to("10.0.0.1", 40000).build()),
+                QueuedPacket.of(Packets.udp().build()),
+                QueuedPacket.of(Packets.udp().build()));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        long[] seen = {0};
+        try (NetfilterQueue q = queue.open(PrintCommand.queueOptions(3))) {
+            PrintCommand.print(q, 3, seen, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        }
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(3, seen[0]);
+        assertEquals(3, lines.size(), lines.toString());
+        assertEquals("#1 q3 LOCAL_OUT UDP [::1]:5 -> [2001:db8::ff]:6 len=50", lines.get(0));
+        assertTrue(lines.get(1).startsWith("#2 q3 LOCAL_OUT TCP 10.0.0.1:40000 -> 10.0.0.2:80 "), lines.get(1));
+        assertTrue(lines.get(2).startsWith("#3 q3 LOCAL_IN UDP 10.0.0.2:53 -> 10.0.0.1:40000 len=28"), lines.get(2));
+        queue.expectVerdicts(accepted(), accepted(), accepted(), accepted().byDefault(DefaultVerdictCause.CLOSE),
+                accepted().byDefault(DefaultVerdictCause.CLOSE));
     }
 
     record Result(int status, String out, String err) {

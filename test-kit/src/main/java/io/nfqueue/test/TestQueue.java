@@ -63,6 +63,8 @@ import java.util.function.Function;
 public final class TestQueue implements AutoCloseable {
     /** How long the waiting assertions wait, in real time, unless {@link #waitAtMost} says otherwise. */
     public static final Duration DEFAULT_WAIT = Duration.ofSeconds(5);
+    /** How many packets the error of {@link #expectVerdicts} shows at most. */
+    private static final int REPORT_ROWS = 30;
 
     private final int queueNumber;
     private final Object lock = new Object();
@@ -347,7 +349,7 @@ public final class TestQueue implements AutoCloseable {
      * Asserts that the packets offered got these verdicts, one expectation per packet in the
      * order offered, each exactly once. Waits (in real time, up to {@link #waitAtMost}) until
      * every packet has its verdict, then compares; the error lists every packet with what was
-     * expected and what it got.
+     * expected and what it got (past 30 packets, only those that differ, the first 30 of them).
      *
      * @throws AssertionError when a packet got another verdict, none, or more than one, or when
      *                        the number of packets offered is not the number of expectations
@@ -363,6 +365,7 @@ public final class TestQueue implements AutoCloseable {
         StringBuilder report = new StringBuilder();
         boolean ok = complete && packets.size() == expected.length;
         int rows = Math.max(packets.size(), expected.length);
+        int wrong = 0;
         for (int i = 0; i < rows; i++) {
             OfferedPacket p = i < packets.size() ? packets.get(i) : null;
             VerdictExpectation e = i < expected.length ? expected[i] : null;
@@ -384,15 +387,44 @@ public final class TestQueue implements AutoCloseable {
                 }
             }
             ok &= problem == null;
-            report.append(String.format("  %s%n      expected %s%n      got      %s%s%n",
-                    p == null ? "#" + (i + 1) : p.toString(), e == null ? "(nothing)" : e, got,
-                    problem == null ? "" : "   <-- " + problem));
+            if (problem != null) {
+                wrong++;
+            }
+            // Many packets: the ones that differ, up to a screenful; a few: every one, for context.
+            if (rows <= REPORT_ROWS || (problem != null && wrong <= REPORT_ROWS)) {
+                report.append(String.format("  %s%n      expected %s%n      got      %s%s%n",
+                        p == null ? "#" + (i + 1) : p.toString(), e == null ? "(nothing)" : e, got,
+                        problem == null ? "" : "   <-- " + problem));
+            }
+        }
+        if (rows > REPORT_ROWS) {
+            report.append(wrong > REPORT_ROWS ? "  ... and " + (wrong - REPORT_ROWS) + " more that differ\n" : "")
+                    .append("  (").append(rows - wrong).append(" packets got what was expected; not shown)\n");
         }
         if (!ok) {
             throw new AssertionError("verdicts differ from the expected ones (" + packets.size() + " offered, "
-                    + expected.length + " expected" + (complete ? "" : "; waited " + timeout.toMillis()
-                    + " ms for the missing ones") + "):\n" + report);
+                    + expected.length + " expected, " + wrong + " differ" + (complete ? "" : "; waited "
+                    + timeout.toMillis() + " ms for the missing ones") + "):\n" + report);
         }
+    }
+
+    /**
+     * {@link #expectVerdicts(VerdictExpectation...)} with the expectation of each packet offered
+     * so far computed from it: for many packets, or when what a packet must get follows from
+     * what it is.
+     *
+     * <pre>{@code
+     * queue.expectVerdicts(p -> p.index() % 2 == 0 ? accepted() : defaultVerdict(DISCARD));
+     * }</pre>
+     */
+    public void expectVerdicts(Function<? super OfferedPacket, VerdictExpectation> expected) {
+        Objects.requireNonNull(expected, "expected");
+        List<OfferedPacket> packets = offered();
+        VerdictExpectation[] each = new VerdictExpectation[packets.size()];
+        for (int i = 0; i < each.length; i++) {
+            each[i] = Objects.requireNonNull(expected.apply(packets.get(i)), "the expectation for " + packets.get(i));
+        }
+        expectVerdicts(each);
     }
 
     /** What {@code p} has now, in words. */
@@ -464,6 +496,36 @@ public final class TestQueue implements AutoCloseable {
                     : "nothing has bound the queue"));
         }
         return this;
+    }
+
+    /**
+     * How many of the packets offered the library has not read yet: they wait in the queue, as in
+     * the kernel's, because the pipeline has not requested them, because {@code maxInFlight}
+     * packets wait for their verdict, or because nothing has bound the queue. The receiver reads
+     * only what the pipeline requested (no prefetch of its own), so a test of backpressure reads
+     * its pipeline's demand here: offered 20, requested 5, 15 unread.
+     */
+    public int unread() {
+        synchronized (lock) {
+            Binding b = live();
+            return unbound.size() + (b == null ? 0 : b.transport().unread());
+        }
+    }
+
+    /**
+     * Breaches of the contract between the library and its transport seen so far, over every
+     * binding: two threads receiving (or sending verdicts) at once, a close while either runs, a
+     * call after close. Always empty unless nfqueue-java itself has a bug (please report it with
+     * the test); the library's own tests assert that it is.
+     */
+    public List<String> transportViolations() {
+        synchronized (lock) {
+            List<String> all = new ArrayList<>();
+            for (Binding b : bindings) {
+                all.addAll(b.transport().violations());
+            }
+            return all;
+        }
     }
 
     private boolean allRead() {

@@ -1,14 +1,13 @@
 package io.nfqueue.reactor;
 
-import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
-import io.nfqueue.QueueCounters;
 import io.nfqueue.Verdict;
-import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.internal.fake.FakeTransport;
+import io.nfqueue.test.GivenVerdict;
+import io.nfqueue.test.TestQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
@@ -21,11 +20,20 @@ import reactor.test.StepVerifier;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.nfqueue.DefaultVerdictCause.CANCEL;
+import static io.nfqueue.DefaultVerdictCause.CLOSE;
+import static io.nfqueue.DefaultVerdictCause.DISCARD;
+import static io.nfqueue.DefaultVerdictCause.ERROR;
+import static io.nfqueue.DefaultVerdictCause.TIMEOUT;
+import static io.nfqueue.reactor.KitPackets.offerUdp;
+import static io.nfqueue.test.VerdictExpectation.accepted;
+import static io.nfqueue.test.VerdictExpectation.anyVerdict;
+import static io.nfqueue.test.VerdictExpectation.defaultVerdict;
+import static io.nfqueue.test.VerdictExpectation.dropped;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,26 +41,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Exactly one verdict per packet, whatever the chain does: cancel, errors, operators that drop
- * or discard elements, and packets the program forgets (the verdict-timeout watchdog).
+ * or discard elements, and packets the program forgets (the verdict-timeout watchdog). On the
+ * test kit's queue: what each packet got, and who gave it why.
  */
 @Timeout(60)
+@ExtendWith(StallWarningGuard.class)
 class PacketReceiverVerdictTest {
     private static final int Q = 4;
     private static final Duration VERIFY = Duration.ofSeconds(10);
-    private final NativeConstants k = NativeConstants.get();
-    private final FakeQueues fakes = new FakeQueues();
+    private final TestQueue queue = TestQueue.create(Q).waitAtMost(VERIFY);
     private final Scheduler single = Schedulers.newSingle("verdict-test");
 
     @AfterEach
     void tearDown() {
         single.dispose();
-        assertEquals(List.of(), fakes.violations(), "transport threading contract");
+        assertEquals(List.of(), queue.transportViolations(), "transport threading contract");
     }
 
     @Test
     void cancelGivesEachUnresolvedPacketOneDefaultVerdict() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 15, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).defaultVerdict(Verdict.accept()));
+        offerUdp(queue, 15);
+        PacketReceiver receiver = queue.receiver(ReceiverOptions.queue(Q).defaultVerdict(Verdict.accept()));
 
         StepVerifier.create(receiver.receive().doOnNext(p -> {
                     if (p.id() <= 5) {
@@ -63,27 +72,22 @@ class PacketReceiverVerdictTest {
                 .thenCancel()
                 .verify(VERIFY);
 
-        QueueCounters c = receiver.counters().get(0);
-        assertEquals(10, c.defaultVerdicts(DefaultVerdictCause.CANCEL), "10 unresolved at cancel: " + c);
-        assertEquals(10, c.totalDefaultVerdicts(), "no other default: " + c);
-        assertEquals(0, c.unresolved());
-        assertEquals("", fakes.exactlyOnceProblems());
-        for (int id = 1; id <= 15; id++) {
-            int expected = id <= 5 ? k.nfDrop : k.nfAccept; // the default verdict is ACCEPT here
-            assertEquals(expected, fake.verdictCodeFor(id), "packet " + id);
-        }
-        assertTrue(fake.isClosed(), "cancel unbinds");
+        // The default verdict is ACCEPT here.
+        queue.expectVerdicts(p -> p.id() <= 5 ? dropped() : accepted().byDefault(CANCEL));
+        assertEquals(0, receiver.counters().get(0).unresolved());
+        assertFalse(queue.isBound(), "cancel unbinds");
     }
 
     /**
      * With unbounded demand the kernel max-length is the ceiling (1024), so the kernel may hold
      * hundreds of packets when the subscriber cancels; the default verdict must reach each of
-     * them, not the kernel's unbind (which drops them whatever the default verdict says).
+     * them, not the kernel's unbind (which drops them whatever the default verdict says: the
+     * kit's queue reports such a packet as dropped by the kernel, with no verdict).
      */
     @Test
     void cancelResolvesEveryPacketTheKernelQueueHolds() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 500, Q); // 10 read, 490 left in the socket
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).maxInFlight(10)
+        offerUdp(queue, 500); // 10 read, 490 left in the socket
+        PacketReceiver receiver = queue.receiver(ReceiverOptions.queue(Q).maxInFlight(10)
                 .defaultVerdict(Verdict.accept()));
         List<Packet> held = new CopyOnWriteArrayList<>();
 
@@ -91,56 +95,50 @@ class PacketReceiverVerdictTest {
         Await.until(() -> held.size() == 10, () -> "10 in flight");
         running.dispose();
 
-        QueueCounters c = receiver.counters().get(0);
-        assertEquals(10, c.defaultVerdicts(DefaultVerdictCause.CANCEL), c.toString());
-        assertEquals(Set.of(), fake.heldAtClose(), "packets left to the kernel's unbind (dropped, not ACCEPTed); "
-                + c);
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(p -> accepted().byDefault(p.id() <= 10 ? CANCEL : CLOSE));
     }
 
     @Test
     void filterWithDiscardHookResolvesFilteredPacketsAtOnce() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 30, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 30);
 
-        StepVerifier.create(receiver.receive()
+        StepVerifier.create(queue.receiver().receive()
                         .filter(p -> p.id() % 2 == 0)
-                        .doOnDiscard(Packet.class, p -> p.defaultVerdict(DefaultVerdictCause.DISCARD))
+                        .doOnDiscard(Packet.class, p -> p.defaultVerdict(DISCARD))
                         .doOnNext(Packet::accept)
                         .take(10))
                 .expectNextCount(10)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         awaitUnbound();
-        QueueCounters c = receiver.counters().get(0);
-        assertEquals(10, c.defaultVerdicts(DefaultVerdictCause.DISCARD), "odd ids 1..19 discarded by filter: " + c);
-        assertEquals(0, c.defaultVerdicts(DefaultVerdictCause.CANCEL), "nothing left unresolved at take's cancel: " + c);
-        assertEquals(10, acceptedCount(fake));
-        assertEquals("", fakes.exactlyOnceProblems());
+        // 1..20 read: the even ones accepted, the odd ones discarded by filter; nothing was left
+        // unresolved at take's cancel; 21..30 were never requested, so close resolved them.
+        queue.expectVerdicts(p -> p.id() > 20 ? defaultVerdict(CLOSE) : p.id() % 2 == 0 ? accepted()
+                : defaultVerdict(DISCARD));
     }
 
     @Test
     void filterWithoutDiscardHookStillLosesNoVerdict() {
-        fakes.next(Q).offerMany(1, 30, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 30);
 
-        StepVerifier.create(receiver.receive().filter(p -> p.id() % 3 == 0).doOnNext(Packet::accept).take(5))
+        StepVerifier.create(queue.receiver().receive().filter(p -> p.id() % 3 == 0).doOnNext(Packet::accept).take(5))
                 .expectNextCount(5)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         awaitUnbound();
         // The filtered packets waited, unresolved, until take cancelled: then they got the default.
-        assertEquals(10, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.CANCEL));
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(p -> p.id() > 15 ? defaultVerdict(CLOSE) : p.id() % 3 == 0 ? accepted()
+                : defaultVerdict(CANCEL));
     }
 
     @Test
     void timeoutThenOnErrorResumeLosesNoVerdict() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 3, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 3);
         AtomicInteger fallbacks = new AtomicInteger();
 
-        StepVerifier.create(receiver.receive()
+        StepVerifier.create(queue.receiver().receive()
                         .doOnNext(p -> {
                             if (p.id() != 3) {
                                 p.accept(); // packet 3 is held, unresolved, when the timeout fires
@@ -154,21 +152,19 @@ class PacketReceiverVerdictTest {
                             return Flux.empty();
                         }))
                 .expectNextCount(3)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         awaitUnbound();
         assertEquals(1, fallbacks.get());
-        assertEquals(1, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.CANCEL));
-        assertEquals(2, acceptedCount(fake));
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(accepted(), accepted(), defaultVerdict(CANCEL));
     }
 
     @Test
     void publishOnFlatMapLimitRateChainLosesNoVerdict() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 60, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 60);
 
-        StepVerifier.create(receiver.receive()
+        StepVerifier.create(queue.receiver().receive()
                         .limitRate(7)
                         .publishOn(single, 5)
                         .flatMap(p -> Mono.delay(Duration.ofMillis(p.id() % 3))
@@ -178,25 +174,25 @@ class PacketReceiverVerdictTest {
                                     }
                                 })
                                 .thenReturn(p), 3)
-                        .doOnDiscard(Packet.class, p -> p.defaultVerdict(DefaultVerdictCause.DISCARD))
+                        .doOnDiscard(Packet.class, p -> p.defaultVerdict(DISCARD))
                         .take(25))
                 .expectNextCount(25)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         // take's cancel may run after its onComplete, on the thread draining flatMap.
         awaitUnbound();
-        assertEquals("", fakes.exactlyOnceProblems());
-        QueueCounters c = receiver.counters().get(0);
-        assertEquals(fake.recordsDelivered(), acceptedCount(fake) + c.totalDefaultVerdicts(),
-                "every packet read got a verdict, the program's or the default: " + c);
+        // Every packet got a verdict, the program's or the default, exactly once.
+        queue.expectVerdicts(p -> anyVerdict());
+        assertTrue(queue.verdicts().stream().filter(g -> g.packet().id() % 4 == 0).noneMatch(GivenVerdict::byProgram),
+                "every fourth is left to the default: " + queue.verdicts());
     }
 
     @Test
     void exceptionInDownstreamDoOnNextEndsWithDefaults() {
-        fakes.next(Q).offerMany(1, 10, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 10);
 
-        StepVerifier.create(receiver.receive().doOnNext(p -> {
+        StepVerifier.create(queue.receiver().receive().doOnNext(p -> {
                     if (p.id() == 4) {
                         throw new IllegalArgumentException("bad packet " + p.id());
                     }
@@ -207,21 +203,16 @@ class PacketReceiverVerdictTest {
                 .verify(VERIFY);
 
         awaitUnbound();
-        QueueCounters c = receiver.counters().get(0);
         // All 10 were read in one batch (unbounded demand). doOnNext cancels upstream before it
         // signals the error: the packet in hand and the 6 after it get CANCEL.
-        assertEquals(7, c.defaultVerdicts(DefaultVerdictCause.CANCEL), c.toString());
-        assertEquals(7, c.totalDefaultVerdicts(), c.toString());
-        assertEquals("", fakes.exactlyOnceProblems());
-        assertTrue(fakes.last(Q).isClosed(), "the error unbinds");
+        queue.expectVerdicts(p -> p.id() <= 3 ? accepted() : defaultVerdict(CANCEL));
     }
 
     @Test
     void onErrorResumeAfterAFailingStepResolvesThePacketInHand() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 10, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 10);
 
-        StepVerifier.create(receiver.receive()
+        StepVerifier.create(queue.receiver().receive()
                         .map(p -> {
                             if (p.id() == 6) {
                                 throw new IllegalStateException("parser failed");
@@ -231,11 +222,11 @@ class PacketReceiverVerdictTest {
                         })
                         .onErrorResume(e -> Mono.just(-1)))
                 .expectNext(1, 2, 3, 4, 5, -1)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         awaitUnbound();
-        assertEquals(5, acceptedCount(fake));
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(p -> p.id() <= 5 ? accepted() : defaultVerdict(CANCEL));
     }
 
     /**
@@ -244,81 +235,67 @@ class PacketReceiverVerdictTest {
      */
     @Test
     void subscriberThrowingFromOnNextGetsOnErrorAndPacketsGetDefaults() {
-        fakes.next(Q).offerMany(1, 10, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 10);
         RecordingSubscriber s = new RecordingSubscriber(2);
 
         List<Throwable> dropped = new CopyOnWriteArrayList<>();
         Hooks.onErrorDropped(dropped::add);
         try {
-            receiver.receive().subscribe(s);
+            queue.receiver().receive().subscribe(s);
             Await.until(() -> !s.errors.isEmpty() || !dropped.isEmpty(), () -> "onError after the throwing onNext");
             Await.quiet();
         } finally {
             Hooks.resetOnErrorDropped();
         }
-        assertEquals(List.of(), dropped, "the error went to onErrorDropped instead of the subscriber; counters "
-                + receiver.counters());
+        assertEquals(List.of(), dropped, "the error went to onErrorDropped instead of the subscriber; " + queue);
 
         assertEquals(2, s.nexts.get(), "no onNext after the one that threw");
         assertEquals(1, s.errors.size(), "one onError: " + s.errors);
         assertEquals("subscriber bug", rootCause(s.errors.get(0)).getMessage());
-        QueueCounters c = receiver.counters().get(0);
-        assertTrue(c.defaultVerdicts(DefaultVerdictCause.ERROR) >= 2, "the packet in hand and the held one: " + c);
-        assertEquals("", fakes.exactlyOnceProblems());
-        assertTrue(fakes.last(Q).isClosed());
+        // The packet held and the packet in hand get ERROR; the rest the default verdict too.
+        assertTrue(queue.awaitVerdicts(10, VERIFY), queue.verdicts().toString());
+        queue.expectVerdicts(p -> p.id() <= 2 ? defaultVerdict(ERROR) : anyVerdict());
+        assertTrue(queue.verdicts().stream().noneMatch(GivenVerdict::byProgram), queue.verdicts().toString());
+        assertFalse(queue.isBound());
     }
 
+    /**
+     * On virtual time: the five forgotten packets get nothing for two seconds, then the default
+     * verdict for TIMEOUT, and the subscription goes on with the next packets.
+     */
     @Test
     void verdictTimeoutResolvesForgottenPacketsWhileTheSubscriptionGoesOn() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 5, Q);
-        // Longer than a pause (GC, a loaded machine) between the delivery and the check that no
-        // verdict came yet.
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).verdictTimeout(Duration.ofSeconds(2)));
+        ReceiverOptions options = ReceiverOptions.queue(Q).verdictTimeout(Duration.ofSeconds(2));
         List<Packet> forgotten = new CopyOnWriteArrayList<>();
 
-        Disposable running = receiver.receive().subscribe(p -> {
-            if (p.id() <= 5) {
-                forgotten.add(p); // never resolved by the program
-            } else {
-                p.accept();
-            }
-        });
-        try {
-            Await.until(() -> forgotten.size() == 5, () -> "5 delivered");
-            Await.sleep(100);
-            assertEquals(0, fake.verdictsApplied(), "no verdict before the timeout");
-            Await.until(() -> fake.verdictsApplied() == 5, () -> "watchdog verdicts, sent: " + fake.sent());
-            assertEquals(5, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.TIMEOUT));
-            IllegalStateException late = assertThrows(IllegalStateException.class, () -> forgotten.get(0).accept());
-            assertTrue(late.getMessage().contains("TIMEOUT"), late.getMessage());
-
-            fake.offerMany(6, 5, Q);
-            Await.until(() -> fake.verdictsApplied() == 10, () -> "the subscription goes on: " + fake.verdictsApplied());
-            assertFalse(fake.isClosed(), "the watchdog does not end the subscription");
-        } finally {
-            running.dispose();
-        }
-        assertEquals(5, acceptedCount(fake));
-        assertEquals(5, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.TIMEOUT));
-        assertEquals("", fakes.exactlyOnceProblems());
+        StepVerifier.withVirtualTime(() -> queue.receiver(options).receive().doOnNext(p -> {
+                    if (p.id() <= 5) {
+                        forgotten.add(p); // never resolved by the program
+                    } else {
+                        p.accept();
+                    }
+                }))
+                .then(() -> offerUdp(queue, 5))
+                .expectNextCount(5)
+                .thenAwait(Duration.ofMillis(1900))
+                .then(() -> assertEquals(List.of(), queue.verdicts(), "no verdict before the timeout"))
+                .thenAwait(Duration.ofMillis(200))
+                .then(() -> queue.expectVerdicts(p -> defaultVerdict(TIMEOUT)))
+                .then(() -> {
+                    IllegalStateException late = assertThrows(IllegalStateException.class, () -> forgotten.get(0).accept());
+                    assertTrue(late.getMessage().contains("TIMEOUT"), late.getMessage());
+                })
+                .then(() -> offerUdp(queue, 5))
+                .expectNextCount(5)
+                .then(() -> queue.expectVerdicts(p -> p.id() <= 5 ? defaultVerdict(TIMEOUT) : accepted()))
+                .then(() -> assertTrue(queue.isBound(), "the watchdog does not end the subscription"))
+                .thenCancel()
+                .verify(Duration.ofSeconds(30));
+        assertEquals("", queue.exactlyOnceProblems());
     }
 
     private void awaitUnbound() {
-        FakeTransport fake = fakes.last(Q);
-        Await.until(fake::isClosed, () -> "the subscription's end unbinds the queue");
-    }
-
-    /** Packets the fake kernel saw accepted (a batch record counts for each id it covered). */
-    private int acceptedCount(FakeTransport fake) {
-        int n = 0;
-        for (int id : fake.verdictCounts().keySet()) {
-            Integer code = fake.verdictCodeFor(id);
-            if (code != null && (code & 0xffff) == k.nfAccept) {
-                n++;
-            }
-        }
-        return n;
+        Await.until(() -> !queue.isBound(), () -> "the subscription's end unbinds the queue");
     }
 
     private static Throwable rootCause(Throwable t) {

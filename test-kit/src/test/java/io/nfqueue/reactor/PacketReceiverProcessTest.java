@@ -1,13 +1,11 @@
 package io.nfqueue.reactor;
 
-import io.nfqueue.DefaultVerdictCause;
-import io.nfqueue.QueueCounters;
 import io.nfqueue.Verdict;
-import io.nfqueue.internal.NativeConstants;
-import io.nfqueue.internal.fake.FakeTransport;
+import io.nfqueue.test.TestQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
@@ -17,6 +15,13 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.nfqueue.DefaultVerdictCause.CANCEL;
+import static io.nfqueue.DefaultVerdictCause.HANDLER_ERROR;
+import static io.nfqueue.DefaultVerdictCause.TIMEOUT;
+import static io.nfqueue.reactor.KitPackets.offerUdp;
+import static io.nfqueue.test.VerdictExpectation.accepted;
+import static io.nfqueue.test.VerdictExpectation.defaultVerdict;
+import static io.nfqueue.test.VerdictExpectation.dropped;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -27,26 +32,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Verdicts as return values: {@code process} and {@code processAsync} give each packet the
  * verdict its function returned, and the default verdict when the function fails, returns
- * nothing, or (async) takes longer than the verdict timeout.
+ * nothing, or (async) takes longer than the verdict timeout. On the test kit's queue.
  */
 @Timeout(60)
+@ExtendWith(StallWarningGuard.class)
 class PacketReceiverProcessTest {
     private static final int Q = 11;
     private static final Duration VERIFY = Duration.ofSeconds(10);
-    private final NativeConstants k = NativeConstants.get();
-    private final FakeQueues fakes = new FakeQueues();
+    private final TestQueue queue = TestQueue.create(Q).waitAtMost(VERIFY);
 
     @AfterEach
     void tearDown() {
-        assertEquals(List.of(), fakes.violations(), "transport threading contract");
+        assertEquals(List.of(), queue.transportViolations(), "transport threading contract");
     }
 
     @Test
     void processGivesTheReturnedVerdict() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 10, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 10);
 
-        StepVerifier.create(receiver.process(p -> p.id() % 2 == 0 ? Verdict.accept() : Verdict.drop().withMark(7))
+        StepVerifier.create(queue.receiver().process(p -> p.id() % 2 == 0 ? Verdict.accept() : Verdict.drop().withMark(7))
                         .take(10))
                 .thenConsumeWhile(r -> {
                     assertTrue(r.packet().isResolved(), "resolved before it is emitted");
@@ -54,21 +58,16 @@ class PacketReceiverProcessTest {
                     assertTrue(r.failure().isEmpty());
                     return true;
                 })
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
-        Await.until(fake::isClosed, () -> "unbound");
-        for (int id = 1; id <= 10; id++) {
-            assertEquals(id % 2 == 0 ? k.nfAccept : k.nfDrop, fake.lastVerdictFor(id).baseVerdict(), "packet " + id);
-        }
-        assertEquals(7, fake.lastVerdictFor(1).mark().getAsInt(), "the returned verdict's mark");
-        assertEquals(0, receiver.counters().get(0).totalDefaultVerdicts());
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(p -> p.id() % 2 == 0 ? accepted().unchanged() : dropped().withMark(7));
     }
 
     @Test
     void processTurnsExceptionsAndNullIntoTheDefaultVerdict() {
-        fakes.next(Q).offerMany(1, 3, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).defaultVerdict(Verdict.accept()));
+        offerUdp(queue, 3);
+        PacketReceiver receiver = queue.receiver(ReceiverOptions.queue(Q).defaultVerdict(Verdict.accept()));
 
         StepVerifier.create(receiver.process(p -> {
                     if (p.id() == 1) {
@@ -86,19 +85,17 @@ class PacketReceiverProcessTest {
                     assertInstanceOf(NullPointerException.class, r.error());
                 })
                 .assertNext(r -> assertEquals(Verdict.drop(), r.verdict()))
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
-        Await.until(() -> fakes.last(Q).isClosed(), () -> "unbound");
-        assertEquals(2, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.HANDLER_ERROR));
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(accepted().byDefault(HANDLER_ERROR), accepted().byDefault(HANDLER_ERROR), dropped());
     }
 
     @Test
     void processKeepsAVerdictTheFunctionGaveItself() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 1, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 1);
 
-        StepVerifier.create(receiver.process(p -> {
+        StepVerifier.create(queue.receiver().process(p -> {
                     p.accept();
                     return Verdict.drop(); // too late: the accept stands
                 }).take(1))
@@ -106,20 +103,23 @@ class PacketReceiverProcessTest {
                     assertNull(r.verdict(), "the returned verdict was not applied");
                     assertInstanceOf(IllegalStateException.class, r.error());
                 })
-                .verifyComplete();
-        Await.until(fake::isClosed, () -> "unbound");
-        assertEquals(k.nfAccept, fake.lastVerdictFor(1).baseVerdict());
-        assertEquals("", fakes.exactlyOnceProblems());
+                .expectComplete()
+                .verify(VERIFY);
+        queue.expectVerdicts(accepted());
     }
 
+    /**
+     * On virtual time: an answer after 20 ms is the packet's verdict, a failed or empty one the
+     * default at once, and no answer the default for TIMEOUT after the 3 s verdict timeout, not
+     * before.
+     */
     @Test
     void processAsyncMapsErrorsEmptinessAndTimeoutsToTheDefault() {
-        fakes.next(Q).offerMany(1, 4, Q);
-        // Far longer than packet 1's 20 ms answer, so a pause (GC, a loaded machine) cannot let the
-        // timeout win that race; packet 4 (Mono.never()) still waits it out.
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q).verdictTimeout(Duration.ofSeconds(3)));
+        ReceiverOptions options = ReceiverOptions.queue(Q).verdictTimeout(Duration.ofSeconds(3));
+        AtomicInteger decided = new AtomicInteger();
 
-        StepVerifier.create(receiver.processAsync(p -> {
+        StepVerifier.withVirtualTime(() -> queue.receiver(options).processAsync(p -> {
+                    decided.incrementAndGet();
                     switch (p.id()) {
                         case 1:
                             return Mono.delay(Duration.ofMillis(20)).thenReturn(Verdict.accept());
@@ -131,6 +131,13 @@ class PacketReceiverProcessTest {
                             return Mono.never();
                     }
                 }, 4).take(4).collectSortedList((a, b) -> a.packet().id() - b.packet().id()))
+                .then(() -> offerUdp(queue, 4))
+                .then(() -> Await.until(() -> decided.get() == 4, () -> "4 decisions asked for"))
+                .thenAwait(Duration.ofMillis(100))
+                .then(() -> assertTrue(queue.awaitVerdicts(3, VERIFY), queue.verdicts().toString()))
+                .thenAwait(Duration.ofMillis(2800))
+                .then(() -> assertEquals(3, queue.verdicts().size(), "the fourth waits for the timeout"))
+                .thenAwait(Duration.ofSeconds(1))
                 .assertNext(results -> {
                     assertEquals(Verdict.accept(), results.get(0).verdict());
                     assertFalse(results.get(0).byDefault());
@@ -139,57 +146,52 @@ class PacketReceiverProcessTest {
                     assertInstanceOf(TimeoutException.class, results.get(3).error());
                     assertTrue(results.get(3).packet().isResolved());
                 })
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
-        Await.until(() -> fakes.last(Q).isClosed(), () -> "unbound");
-        QueueCounters c = receiver.counters().get(0);
-        assertEquals(2, c.defaultVerdicts(DefaultVerdictCause.HANDLER_ERROR), c.toString());
         // The packet with no answer is resolved by the async timeout or by the receiver's watchdog,
         // whichever comes first; either way once, under TIMEOUT.
-        assertEquals(1, c.defaultVerdicts(DefaultVerdictCause.TIMEOUT), c.toString());
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(accepted(), defaultVerdict(HANDLER_ERROR), defaultVerdict(HANDLER_ERROR),
+                defaultVerdict(TIMEOUT));
     }
 
     @Test
     void processAsyncRunsAtMostConcurrencyDecisionsAtOnce() {
-        fakes.next(Q).offerMany(1, 30, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 30);
         AtomicInteger running = new AtomicInteger();
         AtomicInteger peak = new AtomicInteger();
 
         // A decision runs from its subscription to its value: flatMap asks for the next packet
         // only after a value, so counting down in doOnNext (not doFinally, which runs after the
         // completion has already let flatMap request more) measures the limit itself.
-        StepVerifier.create(receiver.processAsync(p -> Mono.delay(Duration.ofMillis(5))
+        StepVerifier.create(queue.receiver().processAsync(p -> Mono.delay(Duration.ofMillis(5))
                         .thenReturn(Verdict.accept())
                         .doOnSubscribe(s -> peak.accumulateAndGet(running.incrementAndGet(), Math::max))
                         .doOnNext(v -> running.decrementAndGet()), 3).take(30))
                 .expectNextCount(30)
-                .verifyComplete();
+                .expectComplete()
+                .verify(VERIFY);
 
         assertTrue(peak.get() <= 3 && peak.get() >= 2, "peak concurrency " + peak.get());
-        Await.until(() -> fakes.last(Q).isClosed(), () -> "unbound");
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(p -> accepted());
     }
 
     @Test
     void processAsyncCancelledWhileDecisionsPendResolvesThem() {
-        FakeTransport fake = fakes.next(Q).offerMany(1, 5, Q);
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        offerUdp(queue, 5);
 
-        StepVerifier.create(receiver.processAsync(p -> Mono.<Verdict>never(), 5))
+        StepVerifier.create(queue.receiver().processAsync(p -> Mono.<Verdict>never(), 5))
                 .expectSubscription()
-                .then(() -> Await.until(() -> fake.recordsDelivered() == 5, () -> "5 pending decisions"))
+                .then(() -> Await.until(() -> queue.unread() == 0, () -> "5 pending decisions"))
                 .thenCancel()
                 .verify(VERIFY);
 
-        assertEquals(5, receiver.counters().get(0).defaultVerdicts(DefaultVerdictCause.CANCEL));
-        assertEquals("", fakes.exactlyOnceProblems());
+        queue.expectVerdicts(p -> defaultVerdict(CANCEL));
     }
 
     @Test
     void processAsyncRejectsANonPositiveConcurrency() {
-        PacketReceiver receiver = fakes.receiver(ReceiverOptions.queue(Q));
+        PacketReceiver receiver = queue.receiver();
         assertThrows(IllegalArgumentException.class, () -> receiver.processAsync(p -> Mono.just(Verdict.accept()), 0));
     }
 }
