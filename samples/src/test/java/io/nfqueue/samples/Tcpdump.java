@@ -1,6 +1,6 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.test.kernel.NetNamespace;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
