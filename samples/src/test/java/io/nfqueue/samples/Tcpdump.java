@@ -26,10 +26,12 @@ final class Tcpdump implements AutoCloseable {
      * losing the counts tcpdump prints last.
      */
     private final Path stderr;
+    private final Path file;
 
-    private Tcpdump(Process process, Path stderr) {
+    private Tcpdump(Process process, Path stderr, Path file) {
         this.process = process;
         this.stderr = stderr;
+        this.file = file;
     }
 
     /**
@@ -42,9 +44,12 @@ final class Tcpdump implements AutoCloseable {
         if (!onPath("tcpdump")) {
             throw new AssertionError("this test needs tcpdump (apt-get install tcpdump)");
         }
-        // -Z root: stay root, so that the file can be written where the test wants it; -U: write each packet at once.
+        // -Z root: stay root, so that the file can be written where the test wants it; -U: write each packet at once;
+        // --immediate-mode: read each packet as it comes. Without it libpcap hands packets over a ring block at a
+        // time (when full, or after its timeout), and a SIGTERM before that ends tcpdump with the block unread:
+        // "52 packets received by filter", "0 packets captured", an empty file.
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), "tcpdump", "-i", ifname, "-w",
-                file.toString(), "-U", "-n", "-s", "0", "-Z", "root"));
+                file.toString(), "-U", "--immediate-mode", "-n", "-s", "0", "-Z", "root"));
         cmd.addAll(List.of(filter.split(" ")));
         Path err = file.resolveSibling(file.getFileName() + ".tcpdump-stderr");
         Process p;
@@ -53,7 +58,7 @@ final class Tcpdump implements AutoCloseable {
         } catch (IOException e) {
             throw new AssertionError("cannot start tcpdump: " + e, e);
         }
-        Tcpdump t = new Tcpdump(p, err);
+        Tcpdump t = new Tcpdump(p, err, file);
         long deadline = System.nanoTime() + START.toNanos();
         while (!t.stderr().contains("listening on")) {
             if (!p.isAlive() || System.nanoTime() - deadline >= 0) {
@@ -88,6 +93,16 @@ final class Tcpdump implements AutoCloseable {
      * printed.
      */
     String stop() throws InterruptedException {
+        // Until the file stops growing for 200 ms (at most 3 s): the last packets may still be on their way to it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        long size = -1;
+        int stable = 0;
+        while (stable < 4 && System.nanoTime() - deadline < 0) {
+            TimeUnit.MILLISECONDS.sleep(50);
+            long now = file.toFile().length();
+            stable = now == size ? stable + 1 : 0;
+            size = now;
+        }
         process.destroy();
         if (!process.waitFor(STOP.toSeconds(), TimeUnit.SECONDS)) {
             process.destroyForcibly();

@@ -34,23 +34,24 @@ class UdpFilterExampleKernelTest {
         return text.startsWith("allow") ? Verdict.accept() : Verdict.drop();
     }
 
+    // The iptables NFQUEUE target. With nft, on a kernel built with CONFIG_NFT_QUEUE (this
+    // project's CI kernel is not), the same rule is:
+    //     ns.nft("""
+    //             table inet t {
+    //                 chain out {
+    //                     type filter hook output priority 0; policy accept;
+    //                     udp dport 9000 queue num 1
+    //                 }
+    //             }
+    //             """);
+    // snippet:kernel-test
     @Test
     void theBlockingQueueLetsThroughWhatTheFilterAccepts(NetNamespace ns) throws Exception {
-        // The iptables NFQUEUE target. With nft, on a kernel built with CONFIG_NFT_QUEUE (this
-        // project's CI kernel is not), the same rule is:
-        //     ns.nft("""
-        //             table inet t {
-        //                 chain out {
-        //                     type filter hook output priority 0; policy accept;
-        //                     udp dport 9000 queue num 1
-        //                 }
-        //             }
-        //             """);
-        ns.iptables("-A OUTPUT -p udp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE);
-        try (NetfilterQueue queue = NetfilterQueue.open(ns.queueOptions(QUEUE));
-             DatagramChannel sink = ns.udpSocket("127.0.0.1", PORT);
+        ns.iptables("-A OUTPUT -p udp --dport 9000 -j NFQUEUE --queue-num 1");
+        try (NetfilterQueue queue = NetfilterQueue.open(ns.queueOptions(1));   // bound inside ns
+             DatagramChannel sink = ns.udpSocket("127.0.0.1", 9000);           // sockets inside ns
              DatagramChannel sender = ns.udpSocket("127.0.0.1", 0)) {
-            SENT.forEach(text -> Udp.send(sender, "127.0.0.1", PORT, text));
+            SENT.forEach(text -> Udp.send(sender, "127.0.0.1", 9000, text));   // "allow 1", "deny 2", ...
 
             int handled = 0;
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -62,6 +63,7 @@ class UdpFilterExampleKernelTest {
             assertEquals(List.of("allow 1", "allow 3"), texts(sink));
         }
     }
+    // end-snippet
 
     @Test
     void theReactorReceiverLetsThroughWhatTheFilterAccepts(NetNamespace ns) throws Exception {
