@@ -236,7 +236,9 @@ class OperatorTableTest {
                     return Flux.empty();
                 })
                 .subscribe(Packet::accept, e -> { }, completed::incrementAndGet);
-        Await.until(() -> !q2.isBound(), () -> "unbound after the first error: " + q2);
+        // map cancels upstream (which unbinds) before it signals the error, on the receive thread:
+        // wait for the end of the chain, not only for the unbind.
+        Await.until(() -> !q2.isBound() && completed.get() == 1, () -> "unbound and completed after the first error: " + q2);
         assertEquals(1, plainFallbacks.get());
         assertEquals(1, completed.get());
         assertTrue(q2.awaitVerdicts(n, Duration.ofSeconds(10)), q2.verdicts().toString());
