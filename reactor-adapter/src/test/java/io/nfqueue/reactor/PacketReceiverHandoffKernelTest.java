@@ -10,6 +10,7 @@ import io.nfqueue.test.kernel.KernelQueues;
 import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.test.kernel.NetNamespace;
 import io.nfqueue.test.kernel.Udp;
+import io.nfqueue.testing.Await;
 import io.nfqueue.testing.UdpPackets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -79,6 +80,8 @@ class PacketReceiverHandoffKernelTest {
                     Thread.sleep(20);
                 }
                 assertTrue(sink.awaitTotal(bursts * perBurst, WAIT), "arrived: " + sink.total());
+                // The last packets can reach the sink before their send is counted (see below).
+                Await.until(() -> receiver.counters().get(0).verdictsSent() == bursts * perBurst, WAIT);
                 QueueCounters c = receiver.counters().get(0);
                 assertEquals(bursts * perBurst, c.received(), c.toString());
                 assertEquals(bursts * perBurst, c.verdictsSent(), c.toString());
@@ -181,6 +184,9 @@ class PacketReceiverHandoffKernelTest {
 
                 release.countDown();
                 assertTrue(sink.awaitTotal(5, WAIT), "the rest were read and accepted: " + sink.total());
+                // The kernel reinjects a packet inside the verdict's sendmsg, so the sink can have it
+                // before the sending thread counts the send: wait for the count too.
+                Await.until(() -> receiver.counters().get(0).verdictsSent() == 5, WAIT);
                 QueueCounters c = receiver.counters().get(0);
                 assertEquals(1, c.defaultVerdicts(DefaultVerdictCause.TIMEOUT), c.toString());
                 assertEquals(1, c.totalDefaultVerdicts(), "t-1..t-4 got the subscriber's verdicts: " + c);
