@@ -104,7 +104,7 @@ final class NativeLibraryLoader {
         String arch = normalize(osArch);
         String found = available.isEmpty()
                 ? "no lib" + LIBRARY + ".so for any architecture is on the class path: add the nfqueue-native jar"
-                : "the class path has it only for " + available.stream().map(a -> "linux-" + a)
+                : "the class path has it only for " + new TreeSet<>(available).stream().map(a -> "linux-" + a)
                         .collect(Collectors.joining(", ")) + ", none for this JVM's architecture: "
                         + (KNOWN_ARCHS.contains(arch)
                                 ? "use an nfqueue-native jar built for linux-" + arch
