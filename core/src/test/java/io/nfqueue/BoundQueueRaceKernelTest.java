@@ -1,11 +1,11 @@
 package io.nfqueue;
 
-import io.nfqueue.testing.DatagramTally;
-import io.nfqueue.testing.KernelQueues;
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.test.kernel.DatagramTally;
+import io.nfqueue.test.kernel.KernelQueues;
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Udp;
 import io.nfqueue.testing.RaceOutcome;
-import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,7 +1,7 @@
 package io.nfqueue;
 
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package io.nfqueue;
 
 import io.nfqueue.internal.ErrnoException;
-import io.nfqueue.testing.KernelQueues;
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.test.kernel.KernelQueues;
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,11 +1,11 @@
 package io.nfqueue;
 
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Udp;
 import io.nfqueue.testing.ChildProcess;
 import io.nfqueue.testing.ClassPaths;
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
 import io.nfqueue.testing.QueuePolling;
-import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
 import io.nfqueue.testing.UdpSendMain;
 import org.junit.jupiter.api.Test;

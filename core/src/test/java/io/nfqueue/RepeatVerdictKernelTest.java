@@ -1,9 +1,9 @@
 package io.nfqueue;
 
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Udp;
 import io.nfqueue.testing.QueuePolling;
-import io.nfqueue.testing.Udp;
 import io.nfqueue.testing.UdpPackets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

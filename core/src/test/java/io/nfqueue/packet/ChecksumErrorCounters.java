@@ -1,6 +1,6 @@
 package io.nfqueue.packet;
 
-import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.test.kernel.NetNamespace;
 
 import java.util.List;
 

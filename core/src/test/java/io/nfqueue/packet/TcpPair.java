@@ -1,10 +1,9 @@
 package io.nfqueue.packet;
 
-import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Tcp;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -25,22 +24,15 @@ final class TcpPair implements AutoCloseable {
 
     /** Connects {@code host:port} inside {@code ns}; the handshake must not be queued. */
     static TcpPair open(NetNamespace ns, String host, int port) throws IOException {
-        ServerSocketChannel server = ns.call(() -> ServerSocketChannel.open().bind(new InetSocketAddress(host, port)));
-        SocketChannel client = ns.call(() -> SocketChannel.open(new InetSocketAddress(host, port)));
-        SocketChannel accepted = server.accept();
+        ServerSocketChannel server = ns.tcpServer(host, port);
+        SocketChannel client = ns.tcpConnect(host, port, Duration.ofSeconds(10));
+        SocketChannel accepted = Tcp.accept(server, Duration.ofSeconds(10));
         accepted.configureBlocking(false);
         return new TcpPair(server, client, accepted);
     }
 
     void send(byte[] data) {
-        try {
-            ByteBuffer b = ByteBuffer.wrap(data);
-            while (b.hasRemaining()) {
-                client.write(b);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Tcp.send(client, data);
     }
 
     /** What the server end reads until {@code n} bytes arrived or {@code timeout} passed. */

@@ -3,6 +3,7 @@ package io.nfqueue.testing;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
 import io.nfqueue.VerdictAlreadyGivenException;
+import io.nfqueue.test.kernel.DatagramTally;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package io.nfqueue.testing;
 
+import io.nfqueue.test.kernel.NetNamespace;
+
 import java.time.Duration;
 import java.util.List;
 

@@ -1,12 +1,12 @@
 package io.nfqueue.reactor;
 
 import io.nfqueue.QueueStats;
+import io.nfqueue.test.kernel.DatagramTally;
+import io.nfqueue.test.kernel.KernelQueues;
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Udp;
 import io.nfqueue.testing.ChildProcess;
-import io.nfqueue.testing.DatagramTally;
-import io.nfqueue.testing.KernelQueues;
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
-import io.nfqueue.testing.Udp;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;

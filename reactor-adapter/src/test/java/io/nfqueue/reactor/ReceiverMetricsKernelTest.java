@@ -1,9 +1,9 @@
 package io.nfqueue.reactor;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
-import io.nfqueue.testing.Udp;
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Udp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -2,12 +2,10 @@ package io.nfqueue.samples;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "dns-block", mixinStandardHelpOptions = true,
@@ -28,20 +26,18 @@ final class DnsBlockCli implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
     @Mixin
     RunOptions common;
-    @Option(names = "--blocklist", required = true, paramLabel = "FILE", description = "names to block")
-    Path blocklist;
+    @Mixin
+    DnsBlockOptions blocklist;
 
     DnsBlockCli(PrintStream out) {
         this.out = out;
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
         common.check(cl);
-        DnsBlocker blocker = DnsBlocker.load(blocklist);
-        Samples.runPolling("dns-block", DnsBlocker.queueOptions(common.queue), common,
-                blocker, () -> blocker.report() + blocker.rejected(), blocker::report, out);
+        blocklist.blocker().sample().runLive(common, out);
         return 0;
     }
 }

@@ -2,11 +2,11 @@ package io.nfqueue.samples;
 
 import io.nfqueue.Packet;
 import io.nfqueue.PacketHandler;
-import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
 import io.nfqueue.packet.MalformedPacketException;
 import io.nfqueue.packet.PacketParser;
 import io.nfqueue.packet.UdpView;
+import reactor.core.publisher.Flux;
 
 import java.net.IDN;
 import java.net.InetAddress;
@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -213,11 +214,16 @@ final class DnsBlocker implements PacketHandler {
     }
 
     /**
-     * How the dns-block command binds: a packet it has not decided when it stops is accepted
-     * (a blocker that stops must not cut DNS).
+     * The blocker as a Reactor pipeline: each packet gets its verdict as it passes, on the receive
+     * thread (one at a time, as the reused parser needs). The live command and its replay both run this.
      */
-    static QueueOptions queueOptions(int queue) {
-        return QueueOptions.queue(queue).defaultVerdict(Verdict.accept());
+    Function<Flux<Packet>, Flux<Packet>> pipeline() {
+        return packets -> packets.doOnNext(this::handle);
+    }
+
+    /** The dns-block command: its pipeline, default verdict (accept: what is not a blocked query passes), banner, counters. */
+    SamplePipeline sample() {
+        return new SamplePipeline("dns-block", pipeline(), Verdict.accept(), () -> report() + rejected, this::report);
     }
 
     String report() {

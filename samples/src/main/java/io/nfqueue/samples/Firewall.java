@@ -1,17 +1,14 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.NetfilterQueue;
 import io.nfqueue.Packet;
 import io.nfqueue.PacketHandler;
-import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
 import io.nfqueue.packet.MalformedPacketException;
 import io.nfqueue.packet.PacketParser;
+import reactor.core.publisher.Flux;
 
-import java.io.PrintStream;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The firewall: gives each packet the verdict of the first {@link FirewallRules} rule that
@@ -58,7 +55,7 @@ final class Firewall implements PacketHandler {
             return rule.verdict();
         }
         defaultHits.incrementAndGet();
-        return defaultAccept ? Verdict.accept() : Verdict.drop();
+        return defaultVerdict();
     }
 
     long seen() {
@@ -83,33 +80,23 @@ final class Firewall implements PacketHandler {
         return b.toString();
     }
 
-    /**
-     * How the firewall binds its queue: the packets it leaves without a verdict (when it stops
-     * with packets in hand) get its default too.
-     */
-    static QueueOptions queueOptions(int queueNumber, boolean defaultAccept) {
-        return QueueOptions.queue(queueNumber).defaultVerdict(defaultAccept ? Verdict.accept() : Verdict.drop());
+    Verdict defaultVerdict() {
+        return defaultAccept ? Verdict.accept() : Verdict.drop();
     }
 
     /**
-     * Binds the queue and filters until {@code duration} passes (null: until Ctrl-C), printing
-     * the counters every {@code interval}.
+     * The firewall as a Reactor pipeline: each packet gets {@link #decide}'s verdict as it passes,
+     * on the receive thread (one at a time, as the reused parser needs). The live command and its
+     * replay both run this.
      */
-    static Firewall run(int queueNumber, Path netns, FirewallRules rules, boolean defaultAccept, Duration interval,
-                        Duration duration, PrintStream out) {
-        QueueOptions options = Samples.requireAndApply(queueOptions(queueNumber, defaultAccept), netns);
-        Firewall fw = new Firewall(rules, defaultAccept);
-        NetfilterQueue queue = NetfilterQueue.open(options);
-        try (FinalReport last = new FinalReport("firewall", queue::close, () -> out.println(fw.report()))) {
-            try {
-                out.println("firewall on queue " + queueNumber + (netns == null ? "" : " in " + netns) + ": "
-                        + Main.count(rules.rules().size(), "rule") + ", default " + (defaultAccept ? "accept" : "drop"));
-                Samples.pollLoop(queue, fw, interval, duration, () -> out.println(fw.report()));
-            } finally {
-                queue.close();
-            }
-            last.print();
-        }
-        return fw;
+    Function<Flux<Packet>, Flux<Packet>> pipeline() {
+        return packets -> packets.doOnNext(this::handle);
+    }
+
+    /** The firewall command: its pipeline, default verdict, banner and counters. */
+    SamplePipeline sample() {
+        return new SamplePipeline("firewall", pipeline(), defaultVerdict(),
+                () -> Main.count(rules.rules().size(), "rule") + ", default " + (defaultAccept ? "accept" : "drop"),
+                this::report);
     }
 }

@@ -2,13 +2,10 @@ package io.nfqueue.samples;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "firewall", mixinStandardHelpOptions = true,
@@ -29,27 +26,18 @@ final class FirewallCli implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
     @Mixin
     RunOptions common;
-    @Option(names = "--rules", required = true, paramLabel = "FILE", description = "the rules file")
-    Path rules;
-    @Option(names = "--default", paramLabel = "accept|drop", defaultValue = "accept",
-            description = "verdict when no rule matches (default: ${DEFAULT-VALUE})")
-    String defaultVerdict;
+    @Mixin
+    FirewallOptions rules;
 
     FirewallCli(PrintStream out) {
         this.out = out;
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
         common.check(cl);
-        boolean accept = switch (defaultVerdict) {
-            case "accept" -> true;
-            case "drop" -> false;
-            default -> throw new ParameterException(cl, "--default must be accept or drop: " + defaultVerdict);
-        };
-        FirewallRules r = FirewallRules.load(rules);
-        Firewall.run(common.queue, common.netns, r, accept, common.interval, common.duration, out);
+        rules.firewall(cl).sample().runLive(common, out);
         return 0;
     }
 }

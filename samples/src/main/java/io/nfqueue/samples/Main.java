@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
  * java -jar nfqueue-samples.jar dns-block --queue N --blocklist FILE
  * java -jar nfqueue-samples.jar rewrite --queue N --from STR --to STR
  * java -jar nfqueue-samples.jar stats --queue N [--netns PATH] [--read-only] [--demand N] [--interval 1s] [--count N]
+ * java -jar nfqueue-samples.jar replay --pcap FILE [--speed max|recorded|F] [--hook HOOK] [--out FILE] firewall|dns-block ...
  * </pre>
  * Exit status 0 on success, 1 when the command failed (including a missing privilege), 2 for a
  * bad command line. Errors are one line on stderr, not a stack trace.
@@ -33,7 +34,7 @@ import java.util.concurrent.Callable;
         description = "Runnable NFQUEUE programs. Those that bind a queue need root (CAP_NET_ADMIN; the demo and --netns also "
                 + "CAP_SYS_ADMIN). Run 'COMMAND --help' for a command's options and the rule that feeds it.",
         subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class,
-                DnsBlockCli.class, RewriteCli.class, StatsCli.class, CommandLine.HelpCommand.class})
+                DnsBlockCli.class, RewriteCli.class, StatsCli.class, ReplayCli.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -60,12 +61,12 @@ public final class Main implements Callable<Integer> {
         // One style for every error: "error: COMMAND: what went wrong", one line; a bad command line
         // (status 2) adds a line pointing to --help.
         cl.setParameterExceptionHandler((e, a) -> {
-            err.println(errorLine(e.getCommandLine().getCommandName(), e.getMessage()));
+            err.println(errorLine(commandPath(e.getCommandLine()), e.getMessage()));
             err.println("run with --help for usage");
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((e, c, p) -> {
-            String what = c.getCommandName();
+            String what = commandPath(c);
             if (e instanceof UsageException) {
                 err.println(errorLine(what, e.getMessage()));
                 err.println("run with --help for usage");
@@ -84,6 +85,13 @@ public final class Main implements Callable<Integer> {
             return EXIT_FAILED;
         });
         return cl.execute(args);
+    }
+
+    /** The command's name after the program's: "firewall", or "replay firewall" for a subcommand's. */
+    static String commandPath(CommandLine cl) {
+        String root = cl.getCommandSpec().root().name();
+        String path = cl.getCommandSpec().qualifiedName(" ");
+        return path.equals(root) ? root : path.substring(root.length() + 1);
     }
 
     /** "error: COMMAND: message" (just "error: message" for the top level): the one form of every error line. */

@@ -1,6 +1,5 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ProcessedPacket;
@@ -11,15 +10,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 @Command(name = "ratelimit", mixinStandardHelpOptions = true,
         description = {"Limit each source address to --rate packets per second after a burst of --burst, with a "
@@ -82,50 +78,8 @@ final class RateLimitCli implements Callable<Integer> {
      */
     static void run(int queue, Path netns, RateLimiter limiter, Duration interval, Duration duration, PrintStream out)
             throws InterruptedException {
-        QueueOptions checked = Samples.requireAndApply(QueueOptions.queue(queue), netns);
-        CountDownLatch bound = new CountDownLatch(1);
-        PacketReceiver receiver = PacketReceiver.create(receiverOptions(queue)
-                .queueOptions(o -> checked.networkNamespace().map(o::networkNamespace).orElse(o))
-                .doOnBound(b -> bound.countDown()));
-        CountDownLatch done = new CountDownLatch(1);
-        Throwable[] failure = {null};
-        Disposable running = limit(receiver, limiter)
-                .subscribe(p -> { }, e -> {
-                    failure[0] = e;
-                    done.countDown();
-                }, done::countDown);
-        Runnable stop = () -> {
-            running.dispose();
-            done.countDown();
-        };
-        try (FinalReport last = new FinalReport("ratelimit", stop, () -> out.println(limiter.report()))) {
-            try {
-                // Bound, failed, or stopped by a signal: whichever comes first (bounded: the bind takes milliseconds).
-                long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (!bound.await(50, TimeUnit.MILLISECONDS) && done.getCount() > 0 && System.nanoTime() < waitUntil) {
-                    Thread.onSpinWait();
-                }
-                if (bound.getCount() == 0 && done.getCount() > 0) {
-                    out.println("ratelimit on queue " + queue + (netns == null ? "" : " in " + netns) + ": "
-                            + limiter.report());
-                }
-                long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
-                while (!done.await(Math.min(interval.toMillis(), Math.max(1, (end - System.nanoTime()) / 1_000_000)),
-                        TimeUnit.MILLISECONDS)) {
-                    if (System.nanoTime() - end >= 0) {
-                        break;
-                    }
-                    out.println(limiter.report());
-                }
-            } finally {
-                running.dispose();
-            }
-            if (failure[0] instanceof RuntimeException e) {
-                throw e;
-            } else if (failure[0] != null) {
-                throw new IllegalStateException(failure[0].toString(), failure[0]);
-            }
-            last.print();
-        }
+        // Verdict.accept() as in receiverOptions: a limiter that stops must not cut traffic.
+        ReceiverRun.run("ratelimit", queue, netns, Verdict.accept(), receiver -> limit(receiver, limiter),
+                limiter::report, limiter::report, interval, duration, out);
     }
 }

@@ -1,6 +1,6 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.testing.KernelTest;
+import io.nfqueue.test.kernel.KernelTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -1,8 +1,8 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.test.kernel.Commands;
+import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.testing.ChildProcess;
-import io.nfqueue.testing.Commands;
-import io.nfqueue.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

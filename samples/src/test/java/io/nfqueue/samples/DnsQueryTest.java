@@ -1,6 +1,5 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.NetfilterQueue;
 import io.nfqueue.test.Packets;
 import io.nfqueue.test.TestQueue;
 import org.junit.jupiter.api.Assertions;
@@ -9,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -174,9 +172,7 @@ class DnsQueryTest {
                 Packets.udp().from("10.0.0.53", 53).to("10.0.0.2", 53).payload(response).build(),
                 Packets.udp().from("10.0.0.2", 40007).to("10.0.0.53", 53).payload("not dns").build());
 
-        try (NetfilterQueue q = queue.open(DnsBlocker.queueOptions(queue.queueNumber()))) {
-            Samples.pollLoop(q, blocker, Duration.ofMillis(100), Duration.ofMillis(300), () -> { });
-        }
+        SampleOnTestQueue.run(queue, blocker.sample());
 
         queue.expectVerdicts(dropped(), dropped(), accepted(), dropped(), accepted(), accepted(), accepted(), accepted());
         assertEquals("queries 4, blocked 3, other packets 4 (blocklist: 2 names)", blocker.report());

@@ -1,10 +1,10 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.test.kernel.Commands;
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Udp;
 import io.nfqueue.testing.ChildProcess;
-import io.nfqueue.testing.Commands;
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
-import io.nfqueue.testing.Udp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

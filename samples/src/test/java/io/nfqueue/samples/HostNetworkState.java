@@ -1,6 +1,6 @@
 package io.nfqueue.samples;
 
-import io.nfqueue.testing.Commands;
+import io.nfqueue.test.kernel.Commands;
 
 import java.util.List;
 import java.util.Set;

@@ -1,7 +1,7 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.testing.ChildProcess;
-import io.nfqueue.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

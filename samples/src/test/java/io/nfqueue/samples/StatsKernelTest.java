@@ -3,9 +3,9 @@ package io.nfqueue.samples;
 import io.nfqueue.NetfilterQueue;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.reactor.ReceiverOptions;
-import io.nfqueue.testing.KernelTest;
-import io.nfqueue.testing.NetNamespace;
-import io.nfqueue.testing.Udp;
+import io.nfqueue.test.kernel.KernelTest;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Udp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -77,8 +77,9 @@ final class KernelView {
             copy = Arrays.copyOf(copy, options.copyRange());
         }
         f.payload(copy);
-        if (copy == null || copy.length < whole.length) {
-            f.capturedLength(whole.length);
+        // A packet known only by its first bytes (QueuedPacket.of(bytes, originalLength)) counts at its full length.
+        if (copy == null || copy.length < p.originalLength()) {
+            f.capturedLength(p.originalLength());
         }
         return f;
     }

@@ -14,7 +14,8 @@ public record OfferedPacket(int id, int index, QueuedPacket packet) {
     /** One line: protocol, addresses and ports, as {@link io.nfqueue.Packet#toString()} reads them. */
     public String summary() {
         byte[] b = packet.bytes();
-        return PacketSummary.describe(id, 0, packet.hook().name(), ipVersion(b) == 6 ? 0x86dd : 0x0800, b, b.length)
+        return PacketSummary.describe(id, 0, packet.hook().name(), ipVersion(b) == 6 ? 0x86dd : 0x0800, b,
+                packet.originalLength())
                 .replaceFirst("^#\\d+ q0 ", "");
     }
 

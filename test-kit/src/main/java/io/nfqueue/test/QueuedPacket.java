@@ -25,9 +25,15 @@ import java.util.OptionalInt;
  * <p>Defaults: hook {@code LOCAL_IN}, in-device 1 (loopback's index), mark 0, nothing else set;
  * the whole packet is copied (as with {@link io.nfqueue.CopyMode#PACKET} and a copy range at
  * least its length).
+ *
+ * <p>A packet known only by its first bytes (a capture cut by its snap length) is made with
+ * {@link #of(byte[], int)}: the queue delivers those bytes as a truncated copy of a packet of
+ * the original length, as the kernel does with a copy range shorter than the packet.
  */
 public final class QueuedPacket {
     private byte[] bytes;
+    /** The whole packet's length: more than {@code bytes.length} when only its first bytes are known. */
+    private int originalLength;
     private Hook hook = Hook.LOCAL_IN;
     private int mark;
     private Instant timestamp;
@@ -45,8 +51,9 @@ public final class QueuedPacket {
     private boolean checksumNotReady;
     private int copiedLength = -1;
 
-    private QueuedPacket(byte[] bytes) {
+    private QueuedPacket(byte[] bytes, int originalLength) {
         this.bytes = bytes;
+        this.originalLength = originalLength;
     }
 
     /** The IP packet {@code ipPacket} (from its IPv4 or IPv6 header on), with the default metadata. */
@@ -59,11 +66,30 @@ public final class QueuedPacket {
             throw new IllegalArgumentException("an IP packet the kernel queues has at most " + QueueOptions.MAX_COPY_RANGE
                     + " bytes: " + ipPacket.length);
         }
-        return new QueuedPacket(ipPacket.clone());
+        return new QueuedPacket(ipPacket.clone(), ipPacket.length);
+    }
+
+    /**
+     * The first bytes of an IP packet {@code originalLength} bytes long, as a capture cut by its
+     * snap length holds it: the pipeline sees {@code firstBytes} as the payload,
+     * {@link Packet#isTruncated()} true and {@link Packet#originalLength()} the whole length
+     * (with {@code originalLength == firstBytes.length}: the whole packet, as {@link #of(byte[])}).
+     * The packet cannot be completed: a queue bound with a copy range longer than these bytes
+     * still gets only these. The original length may exceed what one copy holds (a 64 KiB IPv4
+     * packet, a GSO packet): the kernel copies at most {@link QueueOptions#MAX_COPY_RANGE} bytes.
+     */
+    public static QueuedPacket of(byte[] firstBytes, int originalLength) {
+        QueuedPacket p = of(firstBytes);
+        if (originalLength < firstBytes.length) {
+            throw new IllegalArgumentException("the original length " + originalLength + " is less than the "
+                    + firstBytes.length + " bytes given");
+        }
+        p.originalLength = originalLength;
+        return p;
     }
 
     private QueuedPacket copy() {
-        QueuedPacket c = new QueuedPacket(bytes);
+        QueuedPacket c = new QueuedPacket(bytes, originalLength);
         c.hook = hook;
         c.mark = mark;
         c.timestamp = timestamp;
@@ -234,9 +260,17 @@ public final class QueuedPacket {
         return index;
     }
 
-    /** The whole IP packet, as given. */
+    /** The IP packet as given: the whole of it, or the first bytes given to {@link #of(byte[], int)}. */
     public byte[] bytes() {
         return bytes.clone();
+    }
+
+    /**
+     * The whole packet's length ({@link Packet#originalLength()}): more than {@code bytes().length}
+     * when only its first bytes are known.
+     */
+    public int originalLength() {
+        return originalLength;
     }
 
     public Hook hook() {
@@ -306,6 +340,6 @@ public final class QueuedPacket {
     }
 
     boolean isTruncated() {
-        return copiedLength >= 0;
+        return copiedLength >= 0 || originalLength > bytes.length;
     }
 }

@@ -428,8 +428,8 @@ public final class TestQueue implements AutoCloseable {
         expectVerdicts(each);
     }
 
-    /** What {@code p} has now, in words. */
-    private String state(OfferedPacket p) {
+    /** What {@code p} has now, in words ("no verdict: ..." when it has none); for reports. */
+    String state(OfferedPacket p) {
         Optional<GivenVerdict> g = verdictOf(p);
         if (g.isPresent()) {
             return g.get().describe();
@@ -462,8 +462,15 @@ public final class TestQueue implements AutoCloseable {
         return n;
     }
 
+    /** Packets offered while nothing was bound, still waiting for a binding. */
+    int unboundCount() {
+        synchronized (lock) {
+            return unbound.size();
+        }
+    }
+
     /** Packets with a verdict whose giver is known, or that the kernel dropped at close. */
-    private int settledCount() {
+    int settledCount() {
         synchronized (lock) {
             int n = 0;
             for (Binding b : bindings) {

@@ -4,9 +4,9 @@ import io.nfqueue.QueueCounters;
 import io.nfqueue.QueueStats;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
-import io.nfqueue.testing.NetNamespace;
+import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.test.kernel.Udp;
 import io.nfqueue.testing.ProcessMemory;
-import io.nfqueue.testing.Udp;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 

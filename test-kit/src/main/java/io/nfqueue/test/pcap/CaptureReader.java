@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -225,7 +226,23 @@ public final class CaptureReader implements Closeable {
             return String.format("magic number 0x%08x is the modified (Kuznetzov) pcap format, not supported:"
                     + " convert it with editcap -F pcap", magic);
         }
-        return String.format("magic number 0x%08x is neither pcap (a1b2c3d4 or a1b23c4d, either byte order)"
-                + " nor pcapng (0a0d0d0a)", magic);
+        String found = String.format("magic number 0x%08x", magic);
+        if (isText(magic)) {
+            // A rules file or a log given by mistake: say what it looks like rather than only its number.
+            found = "text (\"" + new String(ByteBuffer.allocate(4).putInt(magic).array(), StandardCharsets.US_ASCII)
+                    + "...\", " + found + ")";
+        }
+        return found + " is neither pcap (a1b2c3d4 or a1b23c4d, either byte order) nor pcapng (0a0d0d0a)";
+    }
+
+    /** Four printable ASCII characters (tab, newline and carriage return count). */
+    private static boolean isText(int magic) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            int c = (magic >>> shift) & 0xff;
+            if (!(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r')) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -2,6 +2,7 @@ package io.nfqueue.test.pcap;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -51,6 +52,10 @@ public final class LinkLayerDecoder {
     private static final int SLL_OUTGOING = 4;
     private static final int AF_INET = 2;
 
+    /** The link types {@link #decode} reads; frames of any other are skipped as unsupported. */
+    private static final List<Integer> SUPPORTED = List.of(LinkTypes.NULL, LinkTypes.ETHERNET, LinkTypes.RAW,
+            LinkTypes.LOOP, LinkTypes.LINUX_SLL, LinkTypes.IPV4, LinkTypes.IPV6, LinkTypes.LINUX_SLL2);
+
     private final Map<String, Long> skipped = new LinkedHashMap<>();
     private long decoded;
     private String lastSkipReason;
@@ -77,6 +82,11 @@ public final class LinkLayerDecoder {
             decoded++;
         }
         return Optional.ofNullable(packet);
+    }
+
+    /** The link types this decoder reads ({@link LinkTypes}); it skips frames of any other. */
+    public static List<Integer> supportedLinkTypes() {
+        return SUPPORTED;
     }
 
     /** Frames turned into IP packets so far. */

@@ -3,15 +3,21 @@ package io.nfqueue.test.example;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Hook;
 import io.nfqueue.Packet;
+import io.nfqueue.Verdict;
 import io.nfqueue.reactor.ReceiverOptions;
+import io.nfqueue.test.CaptureReplay;
 import io.nfqueue.test.OfferedPacket;
 import io.nfqueue.test.Packets;
 import io.nfqueue.test.QueuedPacket;
+import io.nfqueue.test.ReplayReport;
 import io.nfqueue.test.TestQueue;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import reactor.core.Disposable;
 import reactor.test.StepVerifier;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -119,5 +125,22 @@ class EdgeFirewallTest {
         assertTrue(e.getMessage().contains("expected ACCEPT by the program"), e.getMessage());
         assertTrue(e.getMessage().contains("got      DROP by the program   <-- another verdict"), e.getMessage());
         assertTrue(e.getMessage().contains(offered.get(0).toString()), e.getMessage());
+    }
+
+    @Test
+    void aRecordedCaptureGoesThroughTheFirewall(@TempDir Path dir) throws Exception {
+        Path capture = Path.of(EdgeFirewallTest.class.getResource("/io/nfqueue/test/pcap/lo-udp.pcap").toURI());
+        // snippet:replay
+        ReplayReport report = CaptureReplay.of(capture)    // lo-udp.pcap: five UDP datagrams, tcpdump -i lo
+                .receiverOptions(ReceiverOptions.queue(0).verdictTimeout(Duration.ofSeconds(5)))
+                .run(new EdgeFirewall(Duration.ofMillis(50))::apply);
+        // #1  +0.000000s  LOCAL_IN UDP 127.0.0.1:57177 -> 127.0.0.1:47114 len=42  =>  ACCEPT by the program
+        report.lines().forEach(System.out::println);
+        assertEquals(5, report.count(Verdict.Kind.ACCEPT), report.summary());
+        report.writePcapng(dir.resolve("verdicts.pcapng"));   // each verdict is the packet's comment in Wireshark
+        // end-snippet
+        assertTrue(report.lines().get(0).endsWith("len=42  =>  ACCEPT by the program"), report.lines().get(0));
+        assertEquals(0, report.defaultCount(), "the lookup answered each in time");
+        assertTrue(Files.size(dir.resolve("verdicts.pcapng")) > 0);
     }
 }

@@ -105,7 +105,8 @@ class PcapClassicReaderTest {
         Path bad = dir.resolve("bad.pcap");
         Files.write(bad, utf8("hello, world"));
         CaptureFormatException e = assertThrows(CaptureFormatException.class, () -> CaptureReader.readAll(bad));
-        assertTrue(e.getMessage().startsWith(bad + ": at byte offset 0: magic number 0x68656c6c"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(bad + ": at byte offset 0: text (\"hell...\", magic number 0x68656c6c)"),
+                e.getMessage());
     }
 
     @Test

@@ -54,7 +54,10 @@ class PcapCorruptInputTest {
         assertFault(new byte[0], 0, "the file is empty: no pcap or pcapng header");
         assertFault(new byte[] {(byte) 0xd4, (byte) 0xc3}, 0, "the magic number needs 4 bytes but the file ends after 2");
         assertFault(utf8("GET / HTTP/1.1"), 0,
-                "magic number 0x47455420 is neither pcap (a1b2c3d4 or a1b23c4d, either byte order) nor pcapng (0a0d0d0a)");
+                "text (\"GET ...\", magic number 0x47455420) is neither pcap (a1b2c3d4 or a1b23c4d, either byte order)"
+                        + " nor pcapng (0a0d0d0a)");
+        assertFault(new byte[] {0x7f, 'E', 'L', 'F'}, 0,
+                "magic number 0x7f454c46 is neither pcap (a1b2c3d4 or a1b23c4d, either byte order) nor pcapng (0a0d0d0a)");
         assertFault(new byte[] {0x1f, (byte) 0x8b, 8, 0}, 0, "gzip-compressed data (magic 1f 8b): decompress the capture first");
         assertTrue(fails(new byte[] {0x34, (byte) 0xcd, (byte) 0xb2, (byte) 0xa1}).problem().contains("modified (Kuznetzov)"));
     }

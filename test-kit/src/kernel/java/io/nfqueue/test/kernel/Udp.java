@@ -1,4 +1,4 @@
-package io.nfqueue.testing;
+package io.nfqueue.test.kernel;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,11 +14,23 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Sending and receiving datagrams in tests, with every wait bounded. */
+/**
+ * Sending and receiving datagrams in tests, with every wait bounded; the sockets come from
+ * {@link NetNamespace#udpSocket}.
+ *
+ * <pre>{@code
+ * try (DatagramChannel sink = ns.udpSocket("127.0.0.1", 9000);
+ *      DatagramChannel sender = ns.udpSocket("127.0.0.1", 0)) {
+ *     Udp.send(sender, "127.0.0.1", 9000, "hello");
+ *     assertEquals("hello", Udp.text(Udp.receiveOne(sink, Duration.ofSeconds(2))));
+ * }
+ * }</pre>
+ */
 public final class Udp {
     private Udp() {
     }
 
+    /** Sends {@code data} from {@code from} to {@code host:port} as one datagram. */
     public static void send(DatagramChannel from, String host, int port, byte[] data) {
         try {
             int n = from.send(ByteBuffer.wrap(data), new InetSocketAddress(host, port));
@@ -30,6 +42,7 @@ public final class Udp {
         }
     }
 
+    /** Sends {@code text} (UTF-8) from {@code from} to {@code host:port} as one datagram. */
     public static void send(DatagramChannel from, String host, int port, String text) {
         send(from, host, port, text.getBytes(StandardCharsets.UTF_8));
     }
@@ -108,6 +121,7 @@ public final class Udp {
         }
     }
 
+    /** The bytes as UTF-8 text; null for null (what {@link #receiveOne} returns when nothing came). */
     public static String text(byte[] b) {
         return b == null ? null : new String(b, StandardCharsets.UTF_8);
     }

@@ -1,4 +1,4 @@
-package io.nfqueue.testing;
+package io.nfqueue.test.kernel;
 
 /**
  * Three namespaces in a line, for traffic that must be forwarded:

@@ -1,0 +1,87 @@
+package io.nfqueue.samples;
+
+import io.nfqueue.QueueOptions;
+import io.nfqueue.Verdict;
+import io.nfqueue.reactor.PacketReceiver;
+import io.nfqueue.reactor.ReceiverOptions;
+import org.reactivestreams.Publisher;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The long-running commands built on a Reactor {@link PacketReceiver} (firewall, dns-block,
+ * ratelimit): bind the queue (after the privilege and --netns checks), print a banner once bound,
+ * run until --duration or Ctrl-C/SIGTERM, print the counters every --interval and once at the end,
+ * also on a signal ({@link FinalReport}). A bind or pipeline failure is rethrown.
+ */
+final class ReceiverRun {
+    private ReceiverRun() {
+    }
+
+    /**
+     * Runs {@code start} (which subscribes the receiver's packets to a pipeline) on queue {@code queue}.
+     *
+     * @param command        the command's name, for the banner and the signal hook
+     * @param defaultVerdict for packets the pipeline leaves without one (and at the end)
+     * @param start          what the receiver runs, e.g. {@code r -> r.receive(pipeline)}
+     * @param banner         printed after "COMMAND on queue N: " once the queue is bound
+     * @param report         the counters
+     */
+    static void run(String command, int queue, Path netns, Verdict defaultVerdict,
+                    Function<PacketReceiver, ? extends Publisher<?>> start, Supplier<String> banner, Supplier<String> report,
+                    Duration interval, Duration duration, PrintStream out) throws InterruptedException {
+        QueueOptions checked = Samples.requireAndApply(QueueOptions.queue(queue), netns);
+        CountDownLatch bound = new CountDownLatch(1);
+        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
+                .defaultVerdict(defaultVerdict)
+                .queueOptions(o -> checked.networkNamespace().map(o::networkNamespace).orElse(o))
+                .doOnBound(b -> bound.countDown()));
+        CountDownLatch done = new CountDownLatch(1);
+        Throwable[] failure = {null};
+        Disposable running = Flux.from(start.apply(receiver))
+                .subscribe(p -> { }, e -> {
+                    failure[0] = e;
+                    done.countDown();
+                }, done::countDown);
+        Runnable stop = () -> {
+            running.dispose();
+            done.countDown();
+        };
+        try (FinalReport last = new FinalReport(command, stop, () -> out.println(report.get()))) {
+            try {
+                // Bound, failed, or stopped by a signal: whichever comes first (bounded: the bind takes milliseconds).
+                long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!bound.await(50, TimeUnit.MILLISECONDS) && done.getCount() > 0 && System.nanoTime() < waitUntil) {
+                    Thread.onSpinWait();
+                }
+                if (bound.getCount() == 0 && done.getCount() > 0) {
+                    out.println(command + " on queue " + queue + (netns == null ? "" : " in " + netns) + ": " + banner.get());
+                }
+                long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+                while (!done.await(Math.min(interval.toMillis(), Math.max(1, (end - System.nanoTime()) / 1_000_000)),
+                        TimeUnit.MILLISECONDS)) {
+                    if (System.nanoTime() - end >= 0) {
+                        break;
+                    }
+                    out.println(report.get());
+                }
+            } finally {
+                running.dispose();
+            }
+            if (failure[0] instanceof RuntimeException e) {
+                throw e;
+            } else if (failure[0] != null) {
+                throw new IllegalStateException(failure[0].toString(), failure[0]);
+            }
+            last.print();
+        }
+    }
+}

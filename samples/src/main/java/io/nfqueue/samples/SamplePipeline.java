@@ -1,0 +1,30 @@
+package io.nfqueue.samples;
+
+import io.nfqueue.Packet;
+import io.nfqueue.Verdict;
+import reactor.core.publisher.Flux;
+
+import java.io.PrintStream;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * A sample whose verdicts come from one Reactor pipeline, so that the same function runs live,
+ * on a kernel queue ({@code firewall --queue N ...}), and in a replay of a capture on the test
+ * kit's queue ({@code replay --pcap FILE firewall ...}): what the replay reports is what the live
+ * command would have done with those packets.
+ *
+ * @param command        the command's name
+ * @param pipeline       gives each packet its verdict; for {@code PacketReceiver.receive(pipeline)}
+ * @param defaultVerdict for a packet the pipeline leaves without one (the receiver's default)
+ * @param banner         what the command says about itself when it starts ("5 rules, default accept")
+ * @param report         its counters, at any time
+ */
+record SamplePipeline(String command, Function<Flux<Packet>, Flux<Packet>> pipeline, Verdict defaultVerdict,
+                      Supplier<String> banner, Supplier<String> report) {
+    /** Runs the pipeline on a kernel queue until --duration or Ctrl-C, as {@link ReceiverRun} does. */
+    void runLive(RunOptions common, PrintStream out) throws InterruptedException {
+        ReceiverRun.run(command, common.queue, common.netns, defaultVerdict, receiver -> receiver.receive(pipeline), banner,
+                report, common.interval, common.duration, out);
+    }
+}
