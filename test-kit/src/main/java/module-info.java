@@ -16,4 +16,6 @@ module io.nfqueue.test {
     exports io.nfqueue.test;
     exports io.nfqueue.test.kernel;
     exports io.nfqueue.test.pcap;
+    // @KernelTest names the package-private KernelTestExtension, which JUnit instantiates reflectively.
+    opens io.nfqueue.test.kernel to org.junit.platform.commons;
 }
