@@ -126,11 +126,12 @@ public final class BoundQueue implements AutoCloseable {
     }
 
     /**
-     * Binds over a given transport instead of a netlink socket. For the test kit (nfqueue-test,
-     * whose {@code TestQueue} wraps this) and the library's own tests:
-     * {@link io.nfqueue.internal.Transport} is internal and may change without notice.
+     * Binds over a given transport instead of a netlink socket. Package-private, since
+     * {@link Transport} is internal: the test kit (nfqueue-test's {@code TestQueue}) and tests in
+     * other packages reach it through {@code io.nfqueue.internal.access.TransportBinding}, which
+     * looks it up by this name and signature.
      */
-    public static BoundQueue open(QueueOptions options, Transport transport) {
+    static BoundQueue open(QueueOptions options, Transport transport) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(transport, "transport");
         BoundQueue q;

@@ -2,6 +2,7 @@ package io.nfqueue;
 
 import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.test.kernel.NetNamespace;
+import io.nfqueue.testing.Async;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -81,11 +82,12 @@ class GsoKernelTest {
             CompletableFuture<Void> running = CompletableFuture.runAsync(() -> queue.run(p -> {
                 seen.add(p);
                 p.accept();
-            }));
+            }), Async.THREAD_PER_TASK);
             client.setOption(StandardSocketOptions.TCP_NODELAY, false);
             client.connect(new InetSocketAddress("127.0.0.1", PORT));
             try (SocketChannel accepted = server.accept()) {
-                CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> readAll(accepted));
+                CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> readAll(accepted),
+                        Async.THREAD_PER_TASK);
                 client.write(ByteBuffer.wrap(data));
                 client.shutdownOutput();
                 byte[] got = received.get(20, TimeUnit.SECONDS);

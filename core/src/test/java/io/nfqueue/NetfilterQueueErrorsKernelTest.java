@@ -4,6 +4,7 @@ import io.nfqueue.test.kernel.KernelQueues;
 import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.test.kernel.NetNamespace;
 import io.nfqueue.test.kernel.Udp;
+import io.nfqueue.testing.Async;
 import io.nfqueue.testing.ChildProcess;
 import io.nfqueue.testing.ClassPaths;
 import io.nfqueue.testing.HoldQueueMain;
@@ -71,7 +72,7 @@ class NetfilterQueueErrorsKernelTest {
                 } catch (RuntimeException x) {
                     return x;
                 }
-            }).get(5, TimeUnit.SECONDS);
+            }, Async.THREAD_PER_TASK).get(5, TimeUnit.SECONDS);
             assertTrue(fromThread instanceof IllegalStateException, String.valueOf(fromThread));
             assertThrows(IllegalStateException.class, () -> dropped.verdict(Verdict.accept().withMark(1)));
 

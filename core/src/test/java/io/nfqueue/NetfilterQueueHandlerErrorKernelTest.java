@@ -3,6 +3,7 @@ package io.nfqueue;
 import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.test.kernel.NetNamespace;
 import io.nfqueue.test.kernel.Udp;
+import io.nfqueue.testing.Async;
 import io.nfqueue.testing.Await;
 import io.nfqueue.testing.QueuePolling;
 import org.junit.jupiter.api.Test;
@@ -65,7 +66,7 @@ class NetfilterQueueHandlerErrorKernelTest {
                     p.accept();
                 }
                 throw boom;
-            }));
+            }), Async.THREAD_PER_TASK);
             ExecutionException e = assertThrows(ExecutionException.class, () -> running.get(10, TimeUnit.SECONDS),
                     "run() must end with the handler's exception");
             assertSame(boom, e.getCause(), "run() rethrows the handler's own exception");

@@ -4,6 +4,7 @@ import io.nfqueue.test.kernel.KernelQueues;
 import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.test.kernel.NetNamespace;
 import io.nfqueue.test.kernel.Udp;
+import io.nfqueue.testing.Async;
 import io.nfqueue.testing.Await;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.UdpPackets;
@@ -169,7 +170,8 @@ class NetfilterQueueLifecycleKernelTest {
     void closeFromAnotherThreadEndsRun() throws Exception {
         NetfilterQueue queue = NetfilterQueue.open(QueueOptions.queue(QUEUE).networkNamespace(ns.path()));
         try {
-            CompletableFuture<Void> running = CompletableFuture.runAsync(() -> queue.run(Packet::accept));
+            CompletableFuture<Void> running = CompletableFuture.runAsync(() -> queue.run(Packet::accept),
+                    Async.THREAD_PER_TASK);
             assertThrows(TimeoutException.class, () -> running.get(200, TimeUnit.MILLISECONDS));
             long t0 = System.nanoTime();
             queue.close();
@@ -196,7 +198,7 @@ class NetfilterQueueLifecycleKernelTest {
                 CompletableFuture<Void> running = CompletableFuture.runAsync(() -> queue.run(p -> {
                     p.accept();
                     queue.close();
-                }));
+                }), Async.THREAD_PER_TASK);
                 running.get(5, TimeUnit.SECONDS);
             } finally {
                 queue.close();

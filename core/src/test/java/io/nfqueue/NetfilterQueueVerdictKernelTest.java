@@ -4,6 +4,7 @@ import io.nfqueue.test.kernel.KernelQueues;
 import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.test.kernel.NetNamespace;
 import io.nfqueue.test.kernel.Udp;
+import io.nfqueue.testing.Async;
 import io.nfqueue.testing.Await;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.UdpPackets;
@@ -99,7 +100,8 @@ class NetfilterQueueVerdictKernelTest {
             // It returns as soon as all expected came; extras are looked for afterwards.
             int wanted = expected.size();
             Future<List<byte[]>> arrived = CompletableFuture.supplyAsync(
-                    () -> Udp.receive(sink, wanted, Duration.ofSeconds(5), Duration.ofSeconds(20)));
+                    () -> Udp.receive(sink, wanted, Duration.ofSeconds(5), Duration.ofSeconds(20)),
+                    Async.THREAD_PER_TASK);
             List<Packet> ordered = new ArrayList<>(held);
             order.accept(ordered);
             List<Future<?>> workers = new ArrayList<>();

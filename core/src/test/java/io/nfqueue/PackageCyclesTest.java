@@ -6,8 +6,10 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
+import io.nfqueue.testing.PublicApiRules;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -42,7 +44,27 @@ class PackageCyclesTest {
     @Test
     void theInternalPackageDependsOnNoPublicOne() {
         noClasses().that().resideInAPackage("io.nfqueue.internal..")
+                .and().resideOutsideOfPackage("io.nfqueue.internal.access")
                 .should().dependOnClassesThat().resideInAnyPackage("io.nfqueue", "io.nfqueue.packet")
+                .check(CLASSES);
+    }
+
+    /**
+     * The one internal package that sees the public one: it reaches the package-private
+     * {@code BoundQueue.open(QueueOptions, Transport)} for the test kit. Nothing outside it may.
+     */
+    @Test
+    void onlyTheAccessPackageReachesIntoThePublicOne() {
+        noClasses().that().resideInAnyPackage("io.nfqueue", "io.nfqueue.packet")
+                .should().dependOnClassesThat().resideInAPackage("io.nfqueue.internal.access")
+                .check(CLASSES);
+    }
+
+    /** No internal type in a public or protected signature of the exported packages. */
+    @Test
+    void thePublicApiExposesNoInternalType() {
+        classes().that().resideInAnyPackage("io.nfqueue", "io.nfqueue.packet")
+                .should(PublicApiRules.exposeNoInternalType())
                 .check(CLASSES);
     }
 }

@@ -3,6 +3,7 @@ package io.nfqueue;
 import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.test.kernel.NetNamespace;
 import io.nfqueue.test.kernel.Udp;
+import io.nfqueue.testing.Async;
 import io.nfqueue.testing.Await;
 import io.nfqueue.testing.QueuePolling;
 import io.nfqueue.testing.UdpPackets;
@@ -159,12 +160,13 @@ class VerdictBatchKernelTest {
                 expected.add("c" + i);
             }
             Future<List<byte[]>> arrived = CompletableFuture.supplyAsync(
-                    () -> Udp.receive(sink, expected.size(), Duration.ofSeconds(5), Duration.ofSeconds(40)));
+                    () -> Udp.receive(sink, expected.size(), Duration.ofSeconds(5), Duration.ofSeconds(40)),
+                    Async.THREAD_PER_TASK);
             CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
                 for (int i = 0; i < n; i++) {
                     Udp.send(sender, "127.0.0.1", PORT, "c" + i);
                 }
-            });
+            }, Async.THREAD_PER_TASK);
             int handled = QueuePolling.handle(queue, p -> {
                 int i = Integer.parseInt(UdpPackets.udpText(p.payloadBytes()).substring(1));
                 if (i % 2 == 1) {

@@ -17,6 +17,10 @@ public final class IcmpView extends IcmpMessage {
     public static final int ECHO_REPLY = 0, DESTINATION_UNREACHABLE = 3, REDIRECT = 5, ECHO_REQUEST = 8,
             TIME_EXCEEDED = 11, PARAMETER_PROBLEM = 12;
 
+    /** A view of no message yet: {@code wrap} one before reading. Reusable. */
+    public IcmpView() {
+    }
+
     /** Wraps the message at the buffer's position; it ends at the limit. */
     public IcmpView wrap(ByteBuffer buffer) {
         return wrap(buffer, buffer.position(), buffer.limit());

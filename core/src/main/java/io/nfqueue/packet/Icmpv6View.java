@@ -16,6 +16,10 @@ public final class Icmpv6View extends IcmpMessage {
             PARAMETER_PROBLEM = 4, ECHO_REQUEST = 128, ECHO_REPLY = 129, ROUTER_SOLICITATION = 133,
             ROUTER_ADVERTISEMENT = 134, NEIGHBOR_SOLICITATION = 135, NEIGHBOR_ADVERTISEMENT = 136, REDIRECT = 137;
 
+    /** A view of no message yet: {@code wrap} one before reading. Reusable. */
+    public Icmpv6View() {
+    }
+
     /** Wraps the message at the buffer's position; it ends at the limit. */
     public Icmpv6View wrap(ByteBuffer buffer) {
         return wrap(buffer, buffer.position(), buffer.limit());

@@ -39,6 +39,10 @@ public final class Ipv4View {
     private int totalLength;
     private int end;
 
+    /** A view of no header yet: {@code wrap} one before reading. Reusable. */
+    public Ipv4View() {
+    }
+
     /** Wraps the header at the buffer's position; the packet ends at its limit. */
     public Ipv4View wrap(ByteBuffer buffer) {
         return wrap(buffer, buffer.position(), buffer.limit());

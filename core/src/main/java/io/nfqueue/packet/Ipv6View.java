@@ -43,6 +43,10 @@ public final class Ipv6View {
     private int routingHeader;
     private int authenticationHeader;
 
+    /** A view of no header yet: {@code wrap} one before reading. Reusable. */
+    public Ipv6View() {
+    }
+
     /** Wraps the header at the buffer's position; the packet ends at its limit. */
     public Ipv6View wrap(ByteBuffer buffer) {
         return wrap(buffer, buffer.position(), buffer.limit());

@@ -54,6 +54,10 @@ public final class PacketParser {
     /** The transport protocol whose view is wrapped: TCP, UDP, ICMP, ICMPV6, or -1. */
     private int transport = -1;
 
+    /** A parser with nothing parsed yet: one per thread, reused for each packet. */
+    public PacketParser() {
+    }
+
     /** A new parser with {@code packet} parsed (allocates the parser; reuse one where it matters). */
     public static PacketParser of(Packet packet) {
         return new PacketParser().parse(packet);

@@ -32,6 +32,10 @@ public final class TcpView {
     private int end;
     private int segmentLength;
 
+    /** A view of no header yet: {@code wrap} one before reading. Reusable. */
+    public TcpView() {
+    }
+
     /** Wraps the header at the buffer's position; the segment ends at its limit. */
     public TcpView wrap(ByteBuffer buffer) {
         return wrap(buffer, buffer.position(), buffer.limit());

@@ -23,6 +23,10 @@ public final class UdpView {
     private int length;
     private int end;
 
+    /** A view of no header yet: {@code wrap} one before reading. Reusable. */
+    public UdpView() {
+    }
+
     /** Wraps the header at the buffer's position; the IP payload ends at its limit. */
     public UdpView wrap(ByteBuffer buffer) {
         return wrap(buffer, buffer.position(), buffer.limit());

@@ -4,6 +4,7 @@ import io.nfqueue.BoundQueue;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
+import io.nfqueue.internal.access.TransportBinding;
 import io.nfqueue.testing.ReplayTransport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -58,7 +59,7 @@ public class ReceivePathBenchmark {
 
     @Setup
     public void setUp() {
-        queue = BoundQueue.open(QueueOptions.queue(1).batchSize(BATCH).copyRange(2048),
+        queue = TransportBinding.open(QueueOptions.queue(1).batchSize(BATCH).copyRange(2048),
                 new ReplayTransport(BATCH, PACKET));
     }
 

@@ -42,6 +42,7 @@ class ShadedLoadTest {
         Path nativeRoot = classPathEntryOf("META-INF/native/linux-" + NativeLibraryLoader.arch() + "/libnfqueue_jni.so");
         String cp = dir + File.pathSeparator + nativeRoot;
         try (ChildProcess child = ChildProcess.start(List.of(ChildProcess.javaBinary(), "-XX:-UsePerfData", "-Xcheck:jni",
+                ChildProcess.ENABLE_NATIVE_ACCESS,
                 "-cp", cp, "relocated.io.nfqueue.internal.ShadedLoadMain"))) {
             String line = child.awaitLine("LOADED ", Duration.ofSeconds(30));
             assertTrue(line.startsWith("LOADED relocated.io.nfqueue.internal.Natives"), line);

@@ -4,6 +4,7 @@ import io.nfqueue.BoundQueue;
 import io.nfqueue.CopyMode;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueOptions;
+import io.nfqueue.internal.access.TransportBinding;
 import io.nfqueue.internal.fake.FakePacket;
 import io.nfqueue.internal.fake.FakeTransport;
 import net.jqwik.api.Arbitraries;
@@ -558,7 +559,7 @@ class FlowKeyTest {
     void queuedPacketsGroupByFlow() {
         FakeTransport fake = new FakeTransport();
         List<Packet> packets = new ArrayList<>();
-        try (BoundQueue queue = BoundQueue.open(QueueOptions.queue(3), fake)) {
+        try (BoundQueue queue = TransportBinding.open(QueueOptions.queue(3), fake)) {
             fake.offer(1, 3, TestPackets.udp4(new byte[1]));
             fake.offer(2, 3, TestPackets.tcp6(new byte[1]));
             fake.offer(3, 3, TestPackets.udp4(new byte[2]));
@@ -577,7 +578,7 @@ class FlowKeyTest {
     void aMetadataOnlyPacketHasNoKey() {
         FakeTransport fake = new FakeTransport();
         List<Packet> packets = new ArrayList<>();
-        try (BoundQueue queue = BoundQueue.open(QueueOptions.queue(3).copyMode(CopyMode.META), fake)) {
+        try (BoundQueue queue = TransportBinding.open(QueueOptions.queue(3).copyMode(CopyMode.META), fake)) {
             fake.offer(FakePacket.of(1, 3));
             queue.receive(packets::add, 1);
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> FlowKey.of(packets.get(0)));

@@ -43,6 +43,7 @@ public final class ChildProcess implements AutoCloseable {
         cmd.add(javaBinary());
         // No shared perf data file (an unprivileged child cannot write root's /tmp/hsperfdata_root).
         cmd.add("-XX:-UsePerfData");
+        cmd.add(ENABLE_NATIVE_ACCESS);
         cmd.add("-cp");
         cmd.add(classpath);
         cmd.add(mainClass.getName());
@@ -61,8 +62,22 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
-    /** The java binary of this JVM. */
+    /**
+     * Children load the shim from the class path: without this, JDK 24+ prints a restricted-method
+     * warning (JEP 472) into their output. JDK 17 accepts the option too.
+     */
+    public static final String ENABLE_NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
+
+    /**
+     * The java binary of this JVM, or the one {@code -Dnfqueue.test.javaBinary} names: the aarch64
+     * check runs tests under qemu-user, where this process's command is the emulated binary,
+     * which the host cannot start without the emulator.
+     */
     public static String javaBinary() {
+        String configured = System.getProperty("nfqueue.test.javaBinary", "");
+        if (!configured.isEmpty()) {
+            return configured;
+        }
         return ProcessHandle.current().info().command()
                 .orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }

@@ -3,6 +3,7 @@ package io.nfqueue.reactor;
 import io.nfqueue.BoundQueue;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.internal.NativeConstants;
+import io.nfqueue.internal.access.TransportBinding;
 import io.nfqueue.internal.fake.ConfigureCall;
 import io.nfqueue.internal.fake.FakeTransport;
 
@@ -53,7 +54,7 @@ final class FakeQueues implements Function<QueueOptions, BoundQueue> {
             bound.add(fake);
             queueOf.put(fake, options.queueNumber());
         }
-        return BoundQueue.open(options, fake);
+        return TransportBinding.open(options, fake);
     }
 
     /** The fake of the latest binding of {@code queue}. */

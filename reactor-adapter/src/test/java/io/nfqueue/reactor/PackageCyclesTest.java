@@ -6,8 +6,10 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
+import io.nfqueue.testing.PublicApiRules;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -42,6 +44,14 @@ class PackageCyclesTest {
     void theInternalPackageDependsOnNothingPublicOfThisModule() {
         noClasses().that().resideInAPackage("io.nfqueue.reactor.internal..")
                 .should().dependOnClassesThat().resideInAPackage("io.nfqueue.reactor")
+                .check(CLASSES);
+    }
+
+    /** No internal type (of this module or of core) in a public or protected signature of the exported package. */
+    @Test
+    void thePublicApiExposesNoInternalType() {
+        classes().that().resideInAPackage("io.nfqueue.reactor")
+                .should(PublicApiRules.exposeNoInternalType())
                 .check(CLASSES);
     }
 }

@@ -5,6 +5,7 @@ import io.nfqueue.QueueStats;
 import io.nfqueue.test.kernel.KernelTest;
 import io.nfqueue.test.kernel.NetNamespace;
 import io.nfqueue.test.kernel.Udp;
+import io.nfqueue.testing.Async;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -58,7 +59,7 @@ class PacketReceiverFloodKernelTest {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        });
+        }, Async.THREAD_PER_TASK);
         AtomicLong maxQueued = new AtomicLong();
         Disposable running = receiver.receive()
                 .limitRate(16)

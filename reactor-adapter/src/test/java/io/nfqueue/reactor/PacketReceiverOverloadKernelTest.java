@@ -73,7 +73,7 @@ class PacketReceiverOverloadKernelTest {
     void floodKeepsQueueAndMemoryBoundedThenFullDeliveryResumes() throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ChildProcess.javaBinary(),
                 "-Xms" + HEAP_MIB + "m", "-Xmx" + HEAP_MIB + "m", "-XX:+AlwaysPreTouch",
-                "-XX:NativeMemoryTracking=summary", "-Xcheck:jni", "-XX:-UsePerfData",
+                "-XX:NativeMemoryTracking=summary", "-Xcheck:jni", "-XX:-UsePerfData", ChildProcess.ENABLE_NATIVE_ACCESS,
                 "-cp", ChildProcess.testClassPath(), FloodReceiverMain.class.getName(),
                 String.valueOf(QUEUE), ns.path().toString(), String.valueOf(CEILING), String.valueOf(SPIN_MICROS)));
         try (DatagramChannel sender = ns.udpSocket("127.0.0.1", 0);

@@ -1,8 +1,8 @@
 package io.nfqueue.reactor;
 
-import io.nfqueue.BoundQueue;
 import io.nfqueue.Packet;
 import io.nfqueue.internal.NativeConstants;
+import io.nfqueue.internal.access.TransportBinding;
 import io.nfqueue.internal.fake.FakeTransport;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
@@ -65,7 +65,7 @@ public class PacketReceiverTckTest extends PublisherVerification<Packet> {
 
     @Override
     public Publisher<Packet> createPublisher(long elements) {
-        PacketReceiver receiver = PacketReceiver.create(options(), q -> BoundQueue.open(q, fakeWith(elements)));
+        PacketReceiver receiver = PacketReceiver.create(options(), q -> TransportBinding.open(q, fakeWith(elements)));
         return elements == Long.MAX_VALUE ? receiver.receive() : receiver.receive().take(elements);
     }
 
@@ -73,7 +73,7 @@ public class PacketReceiverTckTest extends PublisherVerification<Packet> {
     @Override
     public Publisher<Packet> createFailedPublisher() {
         PacketReceiver receiver = PacketReceiver.create(options(),
-                q -> BoundQueue.open(q, new FakeTransport().failBind(NativeConstants.get().eperm)));
+                q -> TransportBinding.open(q, new FakeTransport().failBind(NativeConstants.get().eperm)));
         return receiver.receive();
     }
 

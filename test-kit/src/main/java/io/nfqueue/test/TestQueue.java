@@ -7,6 +7,7 @@ import io.nfqueue.Packet;
 import io.nfqueue.QueueOptions;
 import io.nfqueue.ResolutionListener;
 import io.nfqueue.Verdict;
+import io.nfqueue.internal.access.TransportBinding;
 import io.nfqueue.internal.fake.FakeTransport;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.QueueBackpressure;
@@ -271,7 +272,7 @@ public final class TestQueue implements AutoCloseable {
                 throw new IllegalStateException("test queue " + queueNumber + " is already bound: the kernel lets one "
                         + "socket bind a queue at a time, so end the other subscription (or close the other queue) first");
             }
-            BoundQueue q = BoundQueue.open(options, transport);
+            BoundQueue q = TransportBinding.open(options, transport);
             Binding b = new Binding(transport, options);
             bindings.add(b);
             current = b;

@@ -41,7 +41,7 @@ import java.util.function.Supplier;
  * FakeTransport fake = new FakeTransport();
  * fake.offer(1, 7, new byte[] {0x45, 0, 0, 20});
  * fake.offer(FakePacket.of(2, 7).hook(k.hookLocalOut).mark(0x10).payload(bytes));
- * try (BoundQueue queue = BoundQueue.open(QueueOptions.queue(7), fake)) {
+ * try (BoundQueue queue = TransportBinding.open(QueueOptions.queue(7), fake)) {
  *     queue.receive(Packet::accept, 16);
  * }
  * assertEquals(k.nfAccept, fake.verdictCodeFor(1));             // a batch record counts for each id it covers

@@ -1,7 +1,7 @@
 package io.nfqueue.reactor.bench;
 
-import io.nfqueue.BoundQueue;
 import io.nfqueue.Packet;
+import io.nfqueue.internal.access.TransportBinding;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
 import io.nfqueue.testing.ReplayTransport;
@@ -65,7 +65,7 @@ public class FluxPathBenchmark {
         if (scheduler != null) {
             options = options.handoff(scheduler);
         }
-        PacketReceiver receiver = PacketReceiver.create(options, q -> BoundQueue.open(q, new ReplayTransport(32, PACKET)));
+        PacketReceiver receiver = PacketReceiver.create(options, q -> TransportBinding.open(q, new ReplayTransport(32, PACKET)));
         CountDownLatch done = new CountDownLatch(PACKETS);
         Disposable running = receiver.receive().subscribe(p -> {
             p.accept();

@@ -1,8 +1,8 @@
 package io.nfqueue.reactor.internal;
 
-import io.nfqueue.BoundQueue;
 import io.nfqueue.Packet;
 import io.nfqueue.QueueOptions;
+import io.nfqueue.internal.access.TransportBinding;
 import io.nfqueue.internal.fake.FakeTransport;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
@@ -49,7 +49,7 @@ class ReceiverSubscriptionTest {
             }
         });
         PacketReceiver receiver = TestReceivers.create(ReceiverOptions.queues(EMPTY, BUSY),
-                (QueueOptions o) -> BoundQueue.open(o, o.queueNumber() == EMPTY ? empty : busy),
+                (QueueOptions o) -> TransportBinding.open(o, o.queueNumber() == EMPTY ? empty : busy),
                 Timings.DEFAULT.withSliceMillis(10_000));
         BlockingQueue<Packet> got = new LinkedBlockingQueue<>();
         BaseSubscriber<Packet> subscriber = new BaseSubscriber<>() {

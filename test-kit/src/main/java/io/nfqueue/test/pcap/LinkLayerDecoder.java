@@ -60,6 +60,10 @@ public final class LinkLayerDecoder {
     private long decoded;
     private String lastSkipReason;
 
+    /** A decoder with nothing decoded or skipped yet. */
+    public LinkLayerDecoder() {
+    }
+
     /** The IP packet inside {@code record}, or empty (counted, {@link #lastSkipReason()}) when it holds none. */
     public Optional<IpPacket> decode(CaptureRecord record) {
         lastSkipReason = null;
