@@ -2,6 +2,7 @@ package io.nfqueue;
 
 import io.nfqueue.internal.DefaultVerdictLog;
 
+import java.lang.System.Logger.Level;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,6 +23,11 @@ final class Resolutions {
     private final VerdictSubmitters submitters = new VerdictSubmitters();
     private final AtomicLongArray defaults = new AtomicLongArray(DefaultVerdictCause.values().length);
     private final DefaultVerdictLog defaultLog;
+    /**
+     * Packets an operator filtered or discarded: what the Reactor adapter's safe form is for, so
+     * a pipeline's normal work, logged at DEBUG only (counted as DISCARD all the same).
+     */
+    private final DefaultVerdictLog discardLog;
     private final DefaultVerdictLog errorLog;
     /** The verdict timeout in nanoseconds, 0 without one. */
     private final long timeoutNanos;
@@ -36,6 +42,7 @@ final class Resolutions {
         this.reader = reader;
         this.unresolved = unresolved;
         this.defaultLog = defaultLog;
+        this.discardLog = defaultLog.withLevel(Level.DEBUG);
         this.errorLog = errorLog;
         this.timeoutNanos = options.verdictTimeout().map(BoundQueue::saturatedNanos).orElse(0L);
     }
@@ -67,7 +74,8 @@ final class Resolutions {
             submitters.exit();
         }
         if (cause != null && logSingle) {
-            defaultLog.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
+            DefaultVerdictLog log = cause == DefaultVerdictCause.DISCARD ? discardLog : defaultLog;
+            log.record(1, "packets got the default verdict " + verdict + " (last cause: " + cause + ")");
         }
         if (!BatchDispatch.isDispatching(queue)) {
             sender.flush();

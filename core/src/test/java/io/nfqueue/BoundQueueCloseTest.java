@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Handler;
+import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -285,6 +286,58 @@ class BoundQueueCloseTest {
             }
         }
         assertEquals(50, logged, "default verdicts accounted for in the log: " + messages);
+    }
+
+    /**
+     * A packet an operator discarded (the Reactor adapter's filter in the safe form) gets the
+     * default verdict as a pipeline's normal work: logged at DEBUG, never at WARNING, so a JVM
+     * without logging configuration prints nothing for it; a handler's error still warns.
+     */
+    @Test
+    void aDiscardedPacketIsLoggedAtDebugAndAHandlerErrorAtWarning() {
+        Logger logger = Logger.getLogger("io.nfqueue");
+        List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Level before = logger.getLevel();
+        logger.setLevel(Level.ALL);
+        logger.addHandler(capture);
+        try {
+            BoundQueue q = BoundQueue.open(QueueOptions.queue(Q), fake);
+            fake.offerMany(1, 2, Q);
+            List<Packet> held = receive(q, 16);
+            assertTrue(held.get(0).defaultVerdict(DefaultVerdictCause.DISCARD));
+            assertTrue(held.get(1).defaultVerdict(DefaultVerdictCause.HANDLER_ERROR));
+            q.close();
+        } finally {
+            logger.removeHandler(capture);
+            logger.setLevel(before);
+        }
+        List<String> discards = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        for (LogRecord r : records) {
+            if (r.getMessage().contains("DISCARD")) {
+                assertEquals(Level.FINE, r.getLevel(), r.getMessage());
+                discards.add(r.getMessage());
+            } else if (r.getMessage().contains("HANDLER_ERROR")) {
+                assertEquals(Level.WARNING, r.getLevel(), r.getMessage());
+                errors.add(r.getMessage());
+            }
+        }
+        assertEquals(1, discards.size(), "the discard, at DEBUG: " + records);
+        assertEquals(1, errors.size(), "the handler error, at WARNING: " + records);
     }
 
     @Test

@@ -6,18 +6,30 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Logs a burst of events once instead of once per packet: the first event logs at once,
- * later ones are summed and logged with their count at most once per interval.
+ * later ones are summed and logged with their count at most once per interval. Logger
+ * {@code io.nfqueue}, at WARNING unless made with another level.
  */
 public final class DefaultVerdictLog {
     private static final Logger LOG = System.getLogger("io.nfqueue");
     private static final long INTERVAL_NANOS = 1_000_000_000L;
 
     private final String subject;
+    private final Level level;
     private final AtomicLong sinceLastLog = new AtomicLong();
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - INTERVAL_NANOS);
 
     public DefaultVerdictLog(String subject) {
+        this(subject, Level.WARNING);
+    }
+
+    public DefaultVerdictLog(String subject, Level level) {
         this.subject = subject;
+        this.level = level;
+    }
+
+    /** A log of the same subject at {@code level}, with a count and an interval of its own. */
+    public DefaultVerdictLog withLevel(Level level) {
+        return new DefaultVerdictLog(subject, level);
     }
 
     /** Logs a whole burst at once (a close, a cancel, a timeout sweep): one line for all of it. */
@@ -25,7 +37,7 @@ public final class DefaultVerdictLog {
         if (count > 0) {
             lastLogNanos.set(System.nanoTime());
             long earlier = sinceLastLog.getAndSet(0);
-            LOG.log(Level.WARNING, subject + ": " + (count + earlier) + " " + what);
+            LOG.log(level, subject + ": " + (count + earlier) + " " + what);
         }
     }
 
@@ -37,7 +49,7 @@ public final class DefaultVerdictLog {
         if (now - last >= INTERVAL_NANOS && lastLogNanos.compareAndSet(last, now)) {
             long n = sinceLastLog.getAndSet(0);
             if (n > 0) {
-                LOG.log(Level.WARNING, subject + ": " + n + " " + what + " (logged at most once a second)");
+                LOG.log(level, subject + ": " + n + " " + what + " (logged at most once a second)");
             }
         }
     }
