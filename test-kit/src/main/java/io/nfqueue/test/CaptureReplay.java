@@ -259,6 +259,12 @@ public final class CaptureReplay {
         while (true) {
             int settled = queue.settledCount();
             if (settled >= total || end.hasEnded()) {
+                if (!end.hasEnded() && !queue.isBound()) {
+                    // The pipeline ended its subscription itself (take(n) cancels upstream, which
+                    // resolves and unbinds, then completes): its terminal signal is on its way, and
+                    // cancelling now would report the replay's cancel instead of how it ended.
+                    await(end::hasEnded, settleTimeout());
+                }
                 return true;
             }
             long now = System.nanoTime();
