@@ -69,6 +69,7 @@ public final class TestQueue implements AutoCloseable {
 
     private final int queueNumber;
     private final Object lock = new Object();
+    private boolean noConntrackGlue;
     private final KernelView kernel;
     // Guarded by lock.
     private final List<OfferedPacket> offered = new ArrayList<>();
@@ -110,6 +111,19 @@ public final class TestQueue implements AutoCloseable {
 
     public int queueNumber() {
         return queueNumber;
+    }
+
+    /**
+     * Acts from the next bind on as a kernel without {@code CONFIG_NETFILTER_NETLINK_GLUE_CT} (as
+     * some do): it refuses the conntrack option, and a queue with flow offload then sends flow
+     * decisions in the packet mark only ({@code BoundQueue.connmarkByVerdict()} false). By
+     * default the test queue has the glue, as most distribution kernels do.
+     */
+    public TestQueue withoutConntrackGlue() {
+        synchronized (lock) {
+            noConntrackGlue = true;
+        }
+        return this;
     }
 
     /** How long {@link #expectVerdicts} and {@link #awaitRead} wait in real time (default 5 s). */
@@ -268,6 +282,9 @@ public final class TestQueue implements AutoCloseable {
         }
         FakeTransport transport = new FakeTransport();
         synchronized (lock) {
+            if (noConntrackGlue) {
+                transport.withoutConntrackGlue();
+            }
             if (live() != null) {
                 throw new IllegalStateException("test queue " + queueNumber + " is already bound: the kernel lets one "
                         + "socket bind a queue at a time, so end the other subscription (or close the other queue) first");
