@@ -86,6 +86,8 @@ public final class TestQueue implements AutoCloseable {
     /** Ids whose onNext into a pipeline of {@link #receive} has returned. */
     private final Set<Integer> delivered = ConcurrentHashMap.newKeySet();
     private static final Object PROGRAM = new Object();
+    /** The flow decisions as given: the kernel's record shows only the verdict and mark they became. */
+    private final Map<Integer, Verdict> flowDecisions = new ConcurrentHashMap<>();
     private final ResolutionListener listener = this::resolved;
     private volatile PacketReceiver lastReceiver;
 
@@ -321,6 +323,9 @@ public final class TestQueue implements AutoCloseable {
 
     private void resolved(Packet packet, Verdict verdict, DefaultVerdictCause cause) {
         givenBy.putIfAbsent(packet.id(), cause == null ? PROGRAM : cause);
+        if (verdict.isFlowDecision()) {
+            flowDecisions.putIfAbsent(packet.id(), verdict);
+        }
     }
 
     /** The verdicts the kernel applied so far, in the order it applied them. */
@@ -360,6 +365,10 @@ public final class TestQueue implements AutoCloseable {
             return null;
         }
         Verdict v = kernel.verdict(b.transport().lastVerdictFor(id));
+        Verdict flow = flowDecisions.get(id);
+        if (flow != null && flow.kind() == v.kind() && flow.mark().equals(v.mark())) {
+            v = flow;
+        }
         return new GivenVerdict(o, v, by == PROGRAM ? Optional.empty() : Optional.of((DefaultVerdictCause) by));
     }
 
