@@ -45,7 +45,7 @@ class FlowDecisionsKernelTest {
     final NetNamespace ns = NetNamespace.create();
 
     /** One connection of the test: how it is marked, and the mark expected before and after forgetting. */
-    private record Flow(boolean v6, String proto, int port, String setXmark, int before, int after) {
+    private record Flow(boolean v6, String proto, int port, String setXmark, int before, int after, int zone) {
         String host() {
             return v6 ? "::1" : "127.0.0.1";
         }
@@ -56,11 +56,13 @@ class FlowDecisionsKernelTest {
     }
 
     private static final List<Flow> FLOWS = List.of(
-            new Flow(false, "udp", 9101, "0x00100000/0x00300000", 0x00100000, 0),
-            new Flow(false, "tcp", 9102, "0x00200005/0x00f0000f", 0x00200005, 0x5),
-            new Flow(false, "udp", 9103, "0x5/0xf", 0x5, 0x5),
-            new Flow(true, "udp", 9104, "0x00300000/0x00300000", 0x00300000, 0),
-            new Flow(true, "tcp", 9105, "0x01100000/0x0ff00000", 0x01100000, 0x01000000));
+            new Flow(false, "udp", 9101, "0x00100000/0x00300000", 0x00100000, 0, 0),
+            new Flow(false, "tcp", 9102, "0x00200005/0x00f0000f", 0x00200005, 0x5, 0),
+            new Flow(false, "udp", 9103, "0x5/0xf", 0x5, 0x5, 0),
+            new Flow(true, "udp", 9104, "0x00300000/0x00300000", 0x00300000, 0, 0),
+            new Flow(true, "tcp", 9105, "0x01100000/0x0ff00000", 0x01100000, 0x01000000, 0),
+            // An entry in conntrack zone 7: found for the update only with its CTA_ZONE.
+            new Flow(false, "udp", 9106, "0x00100009/0x0030000f", 0x00100009, 0x9, 7));
 
     @Test
     void clearsTheMaskBitsOnlyAndCountsTheConnectionsChanged() {
@@ -71,6 +73,12 @@ class FlowDecisionsKernelTest {
             }
         }
         for (Flow f : FLOWS) {
+            if (f.zone() != 0) {
+                for (String direction : new String[] {"--dport", "--sport"}) {
+                    ns.iptables("-t raw -A OUTPUT -p " + f.proto() + " " + direction + " " + f.port() + " -j CT --zone "
+                            + f.zone());
+                }
+            }
             rule(f, "-A OUTPUT -p " + f.proto() + " --dport " + f.port() + " -m conntrack --ctstate NEW -j CONNMARK "
                     + "--set-xmark " + f.setXmark());
         }
