@@ -184,4 +184,50 @@ final class FlowSetup {
         }
         return new Counts(carried, killed, queued);
     }
+
+    /**
+     * Flow rules a command installed, until it removes them: their counters can be read at any
+     * time, also after the removal (the last reading before it), so that a final report printed
+     * while a Ctrl-C removes the rules still has them.
+     */
+    static final class Installed {
+        private final FlowRules.RuleSet rules;
+        private final int queue;
+        private final FlowOffload offload;
+        private final Path netns;
+        private Counts last = new Counts(0, 0, 0);
+        private boolean removed;
+
+        private Installed(FlowRules.RuleSet rules, int queue, FlowOffload offload, Path netns) {
+            this.rules = rules;
+            this.queue = queue;
+            this.offload = offload;
+            this.netns = netns;
+        }
+
+        /** Installs {@code rules} (iptables, for {@code queue} with {@code offload}); nothing is left on failure. */
+        static Installed install(FlowRules.RuleSet rules, int queue, FlowOffload offload, Path netns) {
+            FlowSetup.install(rules, netns, null);
+            return new Installed(rules, queue, offload, netns);
+        }
+
+        /** The rules' counters now; after {@link #remove()}, the last ones read before it. */
+        synchronized Counts counts() {
+            if (!removed) {
+                try {
+                    last = FlowSetup.counts(queue, offload, netns);
+                } catch (RuntimeException e) {
+                    // gone from under us (namespace deleted): the last reading stands
+                }
+            }
+            return last;
+        }
+
+        /** Reads the counters one last time, then removes the rules. */
+        synchronized void remove() {
+            counts();
+            removed = true;
+            FlowSetup.remove(rules, netns, null);
+        }
+    }
 }
