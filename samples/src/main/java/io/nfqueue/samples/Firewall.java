@@ -94,7 +94,8 @@ final class Firewall implements PacketHandler {
         } catch (MalformedPacketException e) {
             flow = null;
         }
-        unparsed = flow == null;
+        // No ports on a TCP or UDP packet (a later fragment): it says nothing of its connection.
+        unparsed = flow == null || ((flow.protocol() == 6 || flow.protocol() == 17) && flow.sourcePort() < 0);
         FirewallRules.Rule rule = flow == null ? null : rules.match(flow);
         if (rule != null) {
             return rule.verdict();
