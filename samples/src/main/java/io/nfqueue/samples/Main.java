@@ -225,6 +225,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--duration", paramLabel = "TIME", defaultValue = "10s",
                 description = {"how long the client sends, 1s..10m (default: ${DEFAULT-VALUE}); " + TIME_FORMAT})
         Duration duration;
+        @Option(names = "--flow-offload", description = {"decide each connection on its first packet (acceptFlow/dropFlow) "
+                + "with the flow offload rules instead of the queue rule, no rate limiter; the display shows packets "
+                + "that reached the queue against those the flows' rules passed or dropped without it"})
+        boolean flowOffload;
 
         DemoCli(PrintStream out) {
             this.out = out;
@@ -238,7 +242,7 @@ public final class Main implements Callable<Integer> {
             }
             // Redraw in place only on a terminal; a pipe or a file gets one block per refresh.
             boolean ansi = out == System.out && stdoutIsTerminal();
-            Demo.run(duration, ansi, out);
+            Demo.run(duration, ansi, out, flowOffload);
             return 0;
         }
     }
