@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  */
 final class FlowSetup {
     static final String HOOK_NAMES = "input, output, forward, prerouting or postrouting";
-    private static final Pattern COUNTED = Pattern.compile("-m connmark --mark (0x[0-9a-f]+)/(0x[0-9a-f]+) -c (\\d+) (\\d+) -j (\\S+)");
+    private static final Pattern COUNTED = Pattern.compile(
+            "-m connmark --mark (0x[0-9a-f]+)/(0x[0-9a-f]+) -c (\\d+) (\\d+) -j (\\S+)");
 
     private FlowSetup() {
     }

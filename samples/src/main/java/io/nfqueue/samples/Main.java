@@ -36,7 +36,8 @@ import java.util.concurrent.Callable;
         description = "Runnable NFQUEUE programs. Those that bind a queue need root (CAP_NET_ADMIN; the demo and --netns also "
                 + "CAP_SYS_ADMIN). Run 'COMMAND --help' for a command's options and the rule that feeds it.",
         subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class,
-                DnsBlockCli.class, RewriteCli.class, StatsCli.class, ReplayCli.class, RulesCli.class, CommandLine.HelpCommand.class})
+                DnsBlockCli.class, RewriteCli.class, StatsCli.class, ReplayCli.class, RulesCli.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;

@@ -10,6 +10,7 @@ import io.nfqueue.test.TestQueue;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -170,7 +171,7 @@ class FlowSamplesTest {
         assertEquals("connection mark set by: verdict (GLUE_CT)", FlowSetup.connmarkLine(true));
         assertThrows(IllegalArgumentException.class, () -> FlowSetup.hook("in"));
         assertEquals(List.of("nsenter", "--net=/var/run/netns/a", "iptables"),
-                FlowSetup.inNamespace(java.nio.file.Path.of("/var/run/netns/a"), List.of("iptables")));
+                FlowSetup.inNamespace(Path.of("/var/run/netns/a"), List.of("iptables")));
         QueueOptions.queue(1).flowOffload(FlowSetup.offload("3145728", "repeat"));
     }
 }
