@@ -129,7 +129,10 @@ final class FlowSetup {
             }
         }
         if (first != null) {
-            throw first;
+            String message = first.getMessage() == null ? first.toString() : first.getMessage();
+            int newline = message.indexOf('\n');
+            throw new IllegalStateException((newline < 0 ? message : message.substring(0, newline))
+                    + " (were the rules installed, with the same --queue, --hook and --mode?)", first);
         }
     }
 
