@@ -46,9 +46,9 @@ public record DemoSummary(DemoFrame counts, Map<String, Long> sent, Map<String, 
             l.add(String.format("flow offload: %d packets reached the queue; the flow rules passed %d and dropped %d "
                     + "without it", f.seen(), c.carried(), c.killed()));
             if (c.killed() == 0 && f.dropped() > 1) {
-                l.add("  the dropped flows' packets all reached the queue: a connection whose first packet is dropped on "
-                        + "the input hook, before conntrack confirms it, is forgotten with its mark (traffic from "
-                        + "another host; on loopback the output hook confirmed it already)");
+                l.add("  the dropped flows' packets all reached the queue: the rules drop a dropFlow packet before "
+                        + "conntrack confirms its new connection, which is then freed with its mark (only a connection "
+                        + "confirmed on an earlier hook, e.g. loopback queued on input, keeps it)");
             }
         });
         l.add(String.format("  %-26s %6s %8s  %s", "flow", "sent", "arrived", "who"));
