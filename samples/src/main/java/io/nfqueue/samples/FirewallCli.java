@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
                 + "packets pass or die in the kernel: the firewall installs the flow offload rules for --hook itself "
                 + "(iptables, mangle chain NFQ-FLOW-N; see the rules command), removes them on exit, and counts what "
                 + "reached the queue and what the rules carried without it. Give no feed rule of your own then. "
-                + "mark= rules stay per packet."},
+                + "mark= rules stay per packet. A dropped connection stays in the kernel only if conntrack confirmed "
+                + "it before the hook (loopback on input); elsewhere its packets keep coming and are dropped again."},
         footerHeading = "%nFeed it with, e.g.:%n",
         footer = {"  iptables -A INPUT -j NFQUEUE --queue-num N --queue-bypass",
             "  iptables -A OUTPUT -j NFQUEUE --queue-num N --queue-bypass",
