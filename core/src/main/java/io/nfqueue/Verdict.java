@@ -99,7 +99,13 @@ public final class Verdict {
         return ACCEPT_FLOW;
     }
 
-    /** Drop this packet and every later packet of its connection in the kernel; see {@link #acceptFlow()}. */
+    /**
+     * Drop this packet and every later packet of its connection in the kernel; see {@link #acceptFlow()}.
+     * On the first packet of a connection that conntrack has not confirmed yet (a forwarded or
+     * received SYN, a new UDP flow's first datagram) the kernel discards the new entry with its
+     * mark, so only this packet is dropped and the next one is queued again; a decision on a later
+     * packet is remembered. See the guide, "Deciding once per flow".
+     */
     public static Verdict dropFlow() {
         return DROP_FLOW;
     }
