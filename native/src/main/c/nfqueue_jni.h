@@ -75,11 +75,16 @@ struct nfq_jni_verdict {
     uint32_t mark;
     int32_t queue;
     int32_t payload_length;
+    uint32_t connmark;      /* with NFQ_JNI_VERDICT_HAS_CONNMARK: the connection's new mark bits */
+    uint32_t connmark_mask; /* the bits of the connection mark that connmark replaces */
 };
 
 #define NFQ_JNI_VERDICT_HAS_MARK (1 << 0)
 #define NFQ_JNI_VERDICT_HAS_PAYLOAD (1 << 1)
 /* Send as NFQNL_MSG_VERDICT_BATCH: every held id up to and including this one. */
 #define NFQ_JNI_VERDICT_BATCH (1 << 2)
+/* Also set the connection mark through the verdict (NFQA_CT); only kernels with
+ * CONFIG_NETFILTER_NETLINK_GLUE_CT apply it, others ignore the attribute. */
+#define NFQ_JNI_VERDICT_HAS_CONNMARK (1 << 3)
 
 #endif

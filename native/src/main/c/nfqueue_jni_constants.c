@@ -38,8 +38,8 @@ static const struct named_constant constants[] = {
     C(NFQ_JNI_HAS_SKBINFO), C(NFQ_JNI_HAS_PAYLOAD), C(NFQ_JNI_HAS_CTINFO),
 
     {"VERDICT_SIZE", (int)sizeof(struct nfq_jni_verdict)},
-    VER(id), VER(verdict), VER(flags), VER(mark), VER(queue), VER(payload_length),
-    C(NFQ_JNI_VERDICT_HAS_MARK), C(NFQ_JNI_VERDICT_HAS_PAYLOAD), C(NFQ_JNI_VERDICT_BATCH),
+    VER(id), VER(verdict), VER(flags), VER(mark), VER(queue), VER(payload_length), VER(connmark), VER(connmark_mask),
+    C(NFQ_JNI_VERDICT_HAS_MARK), C(NFQ_JNI_VERDICT_HAS_PAYLOAD), C(NFQ_JNI_VERDICT_BATCH), C(NFQ_JNI_VERDICT_HAS_CONNMARK),
 
     C(NF_DROP), C(NF_ACCEPT), C(NF_QUEUE), C(NF_REPEAT), C(NF_STOP),
     C(NF_INET_PRE_ROUTING), C(NF_INET_LOCAL_IN), C(NF_INET_FORWARD), C(NF_INET_LOCAL_OUT),

@@ -5,6 +5,7 @@
  * datagram are processed one after the other by netlink_rcv_skb.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <linux/netlink.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
@@ -20,8 +22,8 @@
 
 /* Kernel limit on a replacement payload: 0xffff minus the attribute header. */
 #define MAX_VERDICT_PAYLOAD 65531
-/* Header room per verdict message: nlmsghdr + nfgenmsg + verdict hdr + mark attribute + payload
- * attribute header, rounded up. */
+/* Header room per verdict message: nlmsghdr + nfgenmsg + verdict hdr + mark attribute +
+ * conntrack nest with mark and mask + payload attribute header, rounded up. */
 #define MESSAGE_OVERHEAD 128
 
 static int flush(const struct nfq_jni_socket *s, size_t used)
@@ -64,7 +66,7 @@ static jint JNICALL nfqueue_send_verdicts(JNIEnv *env, jclass cls, jlong handle,
         const struct nfq_jni_verdict *v = (const struct nfq_jni_verdict *)(s->tx + offset);
         if (v->payload_length < 0 || v->payload_length > MAX_VERDICT_PAYLOAD || v->queue < 0 || v->queue > 65535)
             return -EINVAL;
-        if ((v->flags & NFQ_JNI_VERDICT_BATCH) && (v->flags & NFQ_JNI_VERDICT_HAS_PAYLOAD))
+        if ((v->flags & NFQ_JNI_VERDICT_BATCH) && (v->flags & (NFQ_JNI_VERDICT_HAS_PAYLOAD | NFQ_JNI_VERDICT_HAS_CONNMARK)))
             return -EINVAL;
         size_t size = record_size(v->payload_length);
         if (offset + size > (size_t)s->tx_capacity)
@@ -94,6 +96,14 @@ static jint JNICALL nfqueue_send_verdicts(JNIEnv *env, jclass cls, jlong handle,
         nfq_nlmsg_verdict_put(nlh, (int)v->id, (int)v->verdict);
         if (v->flags & NFQ_JNI_VERDICT_HAS_MARK)
             nfq_nlmsg_verdict_put_mark(nlh, v->mark);
+        if (v->flags & NFQ_JNI_VERDICT_HAS_CONNMARK) {
+            /* The kernel's glue sets mark = (old & ~CTA_MARK_MASK) ^ CTA_MARK: the bits outside
+             * the mask belong to other programs and stay. */
+            struct nlattr *ct = mnl_attr_nest_start(nlh, NFQA_CT);
+            mnl_attr_put_u32(nlh, CTA_MARK, htonl(v->connmark));
+            mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(v->connmark_mask));
+            mnl_attr_nest_end(nlh, ct);
+        }
         if (with_payload)
             nfq_nlmsg_verdict_put_pkt(nlh, (const uint8_t *)v + sizeof(*v), (uint32_t)v->payload_length);
         used += MNL_ALIGN(nlh->nlmsg_len);

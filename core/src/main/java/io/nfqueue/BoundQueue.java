@@ -85,6 +85,9 @@ public final class BoundQueue implements AutoCloseable {
     private volatile boolean transportClosed;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
+    private static final System.Logger LOG = System.getLogger(BoundQueue.class.getName());
+    /** Set once by bind(), before the queue is shared; see {@link #connmarkByVerdict()}. */
+    private boolean connmarkByVerdict;
     private volatile int maxLength;
     /** The largest max-length this queue had: bounds how much close may find in the socket. */
     private volatile int maxLengthEver;
@@ -148,7 +151,27 @@ public final class BoundQueue implements AutoCloseable {
     private void bind() {
         maxLength = options.maxLength();
         maxLengthEver = maxLength;
-        int rc = BindRequest.send(transport, k, options);
+        int rc;
+        if (options.flowOffload().isPresent() && !options.conntrack()) {
+            // The probe: the kernel refuses the conntrack flag (EOPNOTSUPP) exactly when it lacks the
+            // glue that would also apply a connection mark sent in a verdict. Kept on when taken,
+            // since the glue is then in use.
+            rc = BindRequest.send(transport, k, options.conntrack(true));
+            connmarkByVerdict = rc == 0;
+            if (rc == -k.eopnotsupp) {
+                rc = BindRequest.send(transport, k, options);
+            }
+        } else {
+            rc = BindRequest.send(transport, k, options);
+            connmarkByVerdict = rc == 0 && options.flowOffload().isPresent();
+        }
+        if (options.flowOffload().isPresent() && rc == 0) {
+            LOG.log(System.Logger.Level.INFO, name + ": flow offload with " + options.flowOffload().get() + "; "
+                    + (connmarkByVerdict
+                            ? "the kernel sets the connection mark from the verdict (GLUE_CT)"
+                            : "the kernel cannot take the connection mark in the verdict (no "
+                                    + "CONFIG_NETFILTER_NETLINK_GLUE_CT): the rules of FlowRules must copy the packet mark"));
+        }
         if (rc < 0) {
             transport.close();
             transportClosed = true;
@@ -276,7 +299,28 @@ public final class BoundQueue implements AutoCloseable {
      * for the program's own verdicts.
      */
     boolean resolve(Packet p, Verdict verdict, DefaultVerdictCause cause) {
+        if (verdict.isPendingFlowDecision()) {
+            verdict = forFlows(verdict, p);
+        }
         return resolutions.resolve(p, verdict, cause, true);
+    }
+
+    /** The kernel verdict of a flow decision on {@code p}; refused before anything is claimed on a queue without flows. */
+    private Verdict forFlows(Verdict flowDecision, Packet p) {
+        FlowOffload offload = options.flowOffload().orElseThrow(() -> new IllegalStateException(
+                flowDecision + " on packet " + p.id() + " of " + name + ": flow decisions need "
+                        + "QueueOptions.flowOffload(FlowOffload.mask(...)) and the rules of FlowRules"));
+        return flowDecision.forFlows(offload, p.mark(), connmarkByVerdict);
+    }
+
+    /**
+     * Whether this kernel also sets the connection mark from a flow verdict (it was built with
+     * {@code CONFIG_NETFILTER_NETLINK_GLUE_CT}, probed at bind). When false, only the packet mark
+     * carries a flow decision and the copying rules of {@link FlowRules} are required. Always false
+     * without {@link QueueOptions#flowOffload(FlowOffload)}.
+     */
+    public boolean connmarkByVerdict() {
+        return connmarkByVerdict;
     }
 
     /** A message the shim could read only the id of: it gets the default verdict at once. */

@@ -136,6 +136,11 @@ public final class NetfilterQueue implements AutoCloseable {
         return queue.counters();
     }
 
+    /** See {@link BoundQueue#connmarkByVerdict()}. */
+    public boolean connmarkByVerdict() {
+        return queue.connmarkByVerdict();
+    }
+
     /** The low-level handle this queue runs on. */
     public BoundQueue handle() {
         return queue;

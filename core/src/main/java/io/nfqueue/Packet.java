@@ -225,6 +225,16 @@ public final class Packet {
         verdict(Verdict.repeat());
     }
 
+    /** Accepts this packet and the rest of its connection in the kernel: {@link Verdict#acceptFlow()}. */
+    public void acceptFlow() {
+        verdict(Verdict.acceptFlow());
+    }
+
+    /** Drops this packet and the rest of its connection in the kernel: {@link Verdict#dropFlow()}. */
+    public void dropFlow() {
+        verdict(Verdict.dropFlow());
+    }
+
     public void requeue(int queueNumber) {
         verdict(Verdict.requeue(queueNumber));
     }
@@ -234,6 +244,8 @@ public final class Packet {
      *
      * @throws VerdictAlreadyGivenException (an {@link IllegalStateException}) if the packet
      *         already has a verdict
+     * @throws IllegalStateException for a flow decision on a queue without
+     *         {@link QueueOptions#flowOffload(FlowOffload)} (the packet stays unresolved)
      */
     public void verdict(Verdict verdict) {
         if (verdict == null) {

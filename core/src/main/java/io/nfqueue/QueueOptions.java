@@ -48,11 +48,12 @@ public final class QueueOptions {
     private final Path networkNamespace;
     private final int batchSize;
     private final Ticker ticker;
+    private final FlowOffload flowOffload;
 
     private QueueOptions(int queueNumber, CopyMode copyMode, int copyRange, int maxLength, int socketBufferSize,
                          boolean failOpen, boolean gso, boolean conntrack, boolean uidGid, boolean securityContext,
                          Verdict defaultVerdict, Duration verdictTimeout, Path networkNamespace, int batchSize,
-                         Ticker ticker) {
+                         Ticker ticker, FlowOffload flowOffload) {
         this.queueNumber = queueNumber;
         this.copyMode = copyMode;
         this.copyRange = copyRange;
@@ -68,13 +69,14 @@ public final class QueueOptions {
         this.networkNamespace = networkNamespace;
         this.batchSize = batchSize;
         this.ticker = ticker;
+        this.flowOffload = flowOffload;
     }
 
     /** Options for queue {@code number} (0..65535) with the defaults above. */
     public static QueueOptions queue(int number) {
         checkQueueNumber(number);
         return new QueueOptions(number, CopyMode.PACKET, MAX_COPY_RANGE, 1024, 0, false, true, false, false,
-                false, Verdict.drop(), null, null, 32, Ticker.system());
+                false, Verdict.drop(), null, null, 32, Ticker.system(), null);
     }
 
     static void checkQueueNumber(int number) {
@@ -89,7 +91,7 @@ public final class QueueOptions {
         change.accept(f);
         return new QueueOptions(f.queueNumber, f.copyMode, f.copyRange, f.maxLength, f.socketBufferSize, f.failOpen,
                 f.gso, f.conntrack, f.uidGid, f.securityContext, f.defaultVerdict, f.verdictTimeout,
-                f.networkNamespace, f.batchSize, f.ticker);
+                f.networkNamespace, f.batchSize, f.ticker, f.flowOffload);
     }
 
     /** The fields of one instance, mutable, for {@link #with}. */
@@ -109,6 +111,7 @@ public final class QueueOptions {
         Path networkNamespace;
         int batchSize;
         Ticker ticker;
+        FlowOffload flowOffload;
 
         Fields(QueueOptions o) {
             queueNumber = o.queueNumber;
@@ -126,6 +129,7 @@ public final class QueueOptions {
             networkNamespace = o.networkNamespace;
             batchSize = o.batchSize;
             ticker = o.ticker;
+            flowOffload = o.flowOffload;
         }
     }
 
@@ -192,6 +196,12 @@ public final class QueueOptions {
     /** The verdict given to packets the program leaves unresolved (close, handler error, timeout). */
     public QueueOptions defaultVerdict(Verdict verdict) {
         Objects.requireNonNull(verdict, "defaultVerdict");
+        if (verdict.isFlowDecision()) {
+            // A default covers packets the program never looked at: deciding their whole flows
+            // would outlive the outage that caused it (restart, overload, timeout).
+            throw new IllegalArgumentException("the default verdict cannot be a flow decision (" + verdict
+                    + "): it would decide whole connections the program never saw; use accept() or drop()");
+        }
         return with(f -> f.defaultVerdict = verdict);
     }
 
@@ -230,6 +240,26 @@ public final class QueueOptions {
     public QueueOptions ticker(Ticker ticker) {
         Objects.requireNonNull(ticker, "ticker");
         return with(f -> f.ticker = ticker);
+    }
+
+    /**
+     * Let handlers decide once per flow ({@link Verdict#acceptFlow()}, {@link Verdict#dropFlow()})
+     * with these mark bits; the rules that make it work come from {@link FlowRules}. At bind, the
+     * queue probes whether the kernel also takes the connection mark in the verdict
+     * ({@link BoundQueue#connmarkByVerdict()}).
+     */
+    public QueueOptions flowOffload(FlowOffload offload) {
+        Objects.requireNonNull(offload, "flowOffload");
+        return with(f -> f.flowOffload = offload);
+    }
+
+    /** No flow decisions (the default): a flow verdict on this queue is refused. */
+    public QueueOptions noFlowOffload() {
+        return with(f -> f.flowOffload = null);
+    }
+
+    public Optional<FlowOffload> flowOffload() {
+        return Optional.ofNullable(flowOffload);
     }
 
     public int queueNumber() {
@@ -315,6 +345,7 @@ public final class QueueOptions {
                 + ", gso=" + gso + ", conntrack=" + conntrack + ", uidGid=" + uidGid + ", securityContext="
                 + securityContext + ", defaultVerdict=" + defaultVerdict + ", verdictTimeout=" + verdictTimeout
                 + ", networkNamespace=" + networkNamespace + ", batchSize=" + batchSize
-                + (ticker == Ticker.system() ? "" : ", ticker=" + ticker) + '}';
+                + (ticker == Ticker.system() ? "" : ", ticker=" + ticker)
+                + (flowOffload == null ? "" : ", flowOffload=" + flowOffload) + '}';
     }
 }

@@ -46,6 +46,8 @@ final class VerdictWriter {
         tx.putInt(base + k.verMark, 0);
         tx.putInt(base + k.verQueue, queue);
         tx.putInt(base + k.verPayloadLength, 0);
+        tx.putInt(base + k.verConnmark, 0);
+        tx.putInt(base + k.verConnmarkMask, 0);
         position += (k.verdictSize + 7) & ~7;
         count++;
         packets += covered;
@@ -73,12 +75,17 @@ final class VerdictWriter {
         if (payload != null) {
             flags |= k.verdictHasPayload;
         }
+        if (v.hasConnmarkUnsafe()) {
+            flags |= k.verdictHasConnmark;
+        }
         tx.putInt(base + k.verId, p.id());
         tx.putInt(base + k.verVerdict, code(v));
         tx.putInt(base + k.verFlags, flags);
         tx.putInt(base + k.verMark, v.markUnsafe());
         tx.putInt(base + k.verQueue, queue);
         tx.putInt(base + k.verPayloadLength, payload == null ? 0 : payload.length);
+        tx.putInt(base + k.verConnmark, v.connmarkUnsafe());
+        tx.putInt(base + k.verConnmarkMask, v.connmarkMaskUnsafe());
         if (payload != null) {
             tx.put(base + k.verdictSize, payload);
         }

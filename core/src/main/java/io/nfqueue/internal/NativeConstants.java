@@ -71,9 +71,12 @@ public final class NativeConstants {
     public final int verMark;
     public final int verQueue;
     public final int verPayloadLength;
+    public final int verConnmark;
+    public final int verConnmarkMask;
     public final int verdictHasMark;
     public final int verdictHasPayload;
     public final int verdictBatch;
+    public final int verdictHasConnmark;
 
     // Kernel values.
     public final int nfDrop;
@@ -176,9 +179,12 @@ public final class NativeConstants {
         verMark = c("VERDICT_mark");
         verQueue = c("VERDICT_queue");
         verPayloadLength = c("VERDICT_payload_length");
+        verConnmark = c("VERDICT_connmark");
+        verConnmarkMask = c("VERDICT_connmark_mask");
         verdictHasMark = c("NFQ_JNI_VERDICT_HAS_MARK");
         verdictHasPayload = c("NFQ_JNI_VERDICT_HAS_PAYLOAD");
         verdictBatch = c("NFQ_JNI_VERDICT_BATCH");
+        verdictHasConnmark = c("NFQ_JNI_VERDICT_HAS_CONNMARK");
 
         nfDrop = c("NF_DROP");
         nfAccept = c("NF_ACCEPT");

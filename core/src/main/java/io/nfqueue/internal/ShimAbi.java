@@ -75,16 +75,19 @@ public final class ShimAbi {
         m.put("NFQ_JNI_HAS_CTINFO", 16384);
 
         // The verdict record the send call reads (struct nfq_jni_verdict) and its flags.
-        m.put("VERDICT_SIZE", 24);
+        m.put("VERDICT_SIZE", 32);
         m.put("VERDICT_id", 0);
         m.put("VERDICT_verdict", 4);
         m.put("VERDICT_flags", 8);
         m.put("VERDICT_mark", 12);
         m.put("VERDICT_queue", 16);
         m.put("VERDICT_payload_length", 20);
+        m.put("VERDICT_connmark", 24);
+        m.put("VERDICT_connmark_mask", 28);
         m.put("NFQ_JNI_VERDICT_HAS_MARK", 1);
         m.put("NFQ_JNI_VERDICT_HAS_PAYLOAD", 2);
         m.put("NFQ_JNI_VERDICT_BATCH", 4);
+        m.put("NFQ_JNI_VERDICT_HAS_CONNMARK", 8);
 
         // Kernel values (linux/netfilter.h, linux/netfilter/nfnetlink_queue.h).
         m.put("NF_DROP", 0);
