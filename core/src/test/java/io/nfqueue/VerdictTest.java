@@ -125,4 +125,54 @@ class VerdictTest {
         String s = Verdict.requeue(4).withMark(0x20).withPayload(new byte[10]).toString();
         assertTrue(s.contains("REQUEUE") && s.contains("4") && s.contains("0x20") && s.contains("10"), s);
     }
+
+    @Test
+    void aFlowDecisionBecomesTheKernelVerdictOfTheQueuesModeWithTheFlowBitsInTheMark() {
+        FlowOffload accept = FlowOffload.mask(0x0030_0000);
+        FlowOffload repeat = accept.mode(FlowOffload.Mode.REPEAT);
+        Verdict a = Verdict.acceptFlow().forFlows(accept, 0x0000_0005, false);
+        assertEquals(Verdict.Kind.ACCEPT, a.kind());
+        assertEquals(OptionalInt.of(0x0010_0005), a.mark(), "other programs' bits kept");
+        // ACCEPT mode: the dropped flow's packet is accepted with the drop value; the save chain drops it.
+        Verdict d = Verdict.dropFlow().forFlows(accept, 0x0010_0000, false);
+        assertEquals(Verdict.Kind.ACCEPT, d.kind());
+        assertEquals(OptionalInt.of(0x0020_0000), d.mark());
+        assertEquals(Verdict.Kind.REPEAT, Verdict.acceptFlow().forFlows(repeat, 0, false).kind());
+        assertEquals(Verdict.Kind.REPEAT, Verdict.dropFlow().forFlows(repeat, 0, false).kind());
+        assertFalse(a.hasConnmarkUnsafe());
+        assertEquals(Verdict.FlowDecision.DROP, d.flowDecision().orElseThrow());
+        assertFalse(d.isPendingFlowDecision());
+        assertTrue(Verdict.dropFlow().isPendingFlowDecision());
+    }
+
+    @Test
+    void withTheConntrackGlueTheVerdictIsPlainAndCarriesTheConnectionMarkUnderTheMask() {
+        FlowOffload repeat = FlowOffload.mask(0x0030_0000).mode(FlowOffload.Mode.REPEAT);
+        Verdict d = Verdict.dropFlow().forFlows(repeat, 0, true);
+        assertEquals(Verdict.Kind.DROP, d.kind());
+        assertTrue(d.hasConnmarkUnsafe());
+        assertEquals(0x0020_0000, d.connmarkUnsafe());
+        assertEquals(0x0030_0000, d.connmarkMaskUnsafe());
+        assertEquals(Verdict.Kind.ACCEPT, Verdict.acceptFlow().forFlows(repeat, 0, true).kind());
+    }
+
+    @Test
+    void aMarkOnAFlowDecisionSetsTheBitsOutsideTheMaskAndAPayloadTravelsAlong() {
+        FlowOffload f = FlowOffload.mask(0x0030_0000);
+        Verdict v = Verdict.acceptFlow().withMark(0xff00_00ff).withPayload(new byte[] {1, 2});
+        assertTrue(v.toString().startsWith("ACCEPT_FLOW"), v.toString());
+        Verdict sent = v.forFlows(f, 0x7, false);
+        assertEquals(OptionalInt.of(0xff10_00ff), sent.mark());
+        assertArrayEquals(new byte[] {1, 2}, sent.payload());
+        assertTrue(sent.toString().contains("(acceptFlow)"), sent.toString());
+        assertThrows(IllegalArgumentException.class, () -> Verdict.dropFlow().withPayload(new byte[1]));
+        assertNotEquals(Verdict.accept(), Verdict.acceptFlow());
+        assertNotEquals(Verdict.acceptFlow(), Verdict.acceptFlow().forFlows(f, 0, false), "sent differs from pending");
+    }
+
+    @Test
+    void aFlowDecisionCannotBeTheDefaultVerdict() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> QueueOptions.queue(0).defaultVerdict(
+                Verdict.acceptFlow())).getMessage().contains("flow decision"));
+    }
 }

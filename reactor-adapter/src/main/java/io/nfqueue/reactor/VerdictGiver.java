@@ -3,6 +3,7 @@ package io.nfqueue.reactor;
 import io.nfqueue.DefaultVerdictCause;
 import io.nfqueue.Packet;
 import io.nfqueue.Verdict;
+import io.nfqueue.VerdictAlreadyGivenException;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 
@@ -27,7 +28,7 @@ final class VerdictGiver {
         } catch (Throwable e) {
             return fallback(p, e, defaultVerdict, DefaultVerdictCause.HANDLER_ERROR);
         }
-        return apply(p, v);
+        return apply(p, v, defaultVerdict);
     }
 
     static Mono<ProcessedPacket> giveAsync(Packet p, Function<? super Packet, ? extends Publisher<Verdict>> decide,
@@ -37,7 +38,7 @@ final class VerdictGiver {
             verdict = verdict.timeout(timeout);
         }
         return verdict
-                .map(v -> apply(p, v))
+                .map(v -> apply(p, v, defaultVerdict))
                 .switchIfEmpty(Mono.fromSupplier(() -> fallback(p,
                         new NoSuchElementException("no verdict for packet " + p.id()), defaultVerdict,
                         DefaultVerdictCause.HANDLER_ERROR)))
@@ -45,13 +46,17 @@ final class VerdictGiver {
                         e instanceof TimeoutException ? DefaultVerdictCause.TIMEOUT : DefaultVerdictCause.HANDLER_ERROR)));
     }
 
-    private static ProcessedPacket apply(Packet p, Verdict v) {
+    private static ProcessedPacket apply(Packet p, Verdict v, Verdict defaultVerdict) {
         try {
             p.verdict(v);
             return new ProcessedPacket(p, v, false, null);
-        } catch (IllegalStateException alreadyResolved) {
+        } catch (VerdictAlreadyGivenException alreadyResolved) {
             // The function gave a verdict itself (or the packet timed out): that one stands.
             return new ProcessedPacket(p, null, false, alreadyResolved);
+        } catch (RuntimeException refused) {
+            // A verdict this queue cannot send (a flow decision without flow offload): the packet
+            // is still open, and gets the default as for any failing function.
+            return fallback(p, refused, defaultVerdict, DefaultVerdictCause.HANDLER_ERROR);
         }
     }
 

@@ -69,6 +69,7 @@ public final class TestQueue implements AutoCloseable {
 
     private final int queueNumber;
     private final Object lock = new Object();
+    private boolean noConntrackGlue;
     private final KernelView kernel;
     // Guarded by lock.
     private final List<OfferedPacket> offered = new ArrayList<>();
@@ -85,6 +86,8 @@ public final class TestQueue implements AutoCloseable {
     /** Ids whose onNext into a pipeline of {@link #receive} has returned. */
     private final Set<Integer> delivered = ConcurrentHashMap.newKeySet();
     private static final Object PROGRAM = new Object();
+    /** The flow decisions as given: the kernel's record shows only the verdict and mark they became. */
+    private final Map<Integer, Verdict> flowDecisions = new ConcurrentHashMap<>();
     private final ResolutionListener listener = this::resolved;
     private volatile PacketReceiver lastReceiver;
 
@@ -110,6 +113,19 @@ public final class TestQueue implements AutoCloseable {
 
     public int queueNumber() {
         return queueNumber;
+    }
+
+    /**
+     * Acts from the next bind on as a kernel without {@code CONFIG_NETFILTER_NETLINK_GLUE_CT} (as
+     * some do): it refuses the conntrack option, and a queue with flow offload then sends flow
+     * decisions in the packet mark only ({@code BoundQueue.connmarkByVerdict()} false). By
+     * default the test queue has the glue, as most distribution kernels do.
+     */
+    public TestQueue withoutConntrackGlue() {
+        synchronized (lock) {
+            noConntrackGlue = true;
+        }
+        return this;
     }
 
     /** How long {@link #expectVerdicts} and {@link #awaitRead} wait in real time (default 5 s). */
@@ -268,6 +284,9 @@ public final class TestQueue implements AutoCloseable {
         }
         FakeTransport transport = new FakeTransport();
         synchronized (lock) {
+            if (noConntrackGlue) {
+                transport.withoutConntrackGlue();
+            }
             if (live() != null) {
                 throw new IllegalStateException("test queue " + queueNumber + " is already bound: the kernel lets one "
                         + "socket bind a queue at a time, so end the other subscription (or close the other queue) first");
@@ -304,6 +323,9 @@ public final class TestQueue implements AutoCloseable {
 
     private void resolved(Packet packet, Verdict verdict, DefaultVerdictCause cause) {
         givenBy.putIfAbsent(packet.id(), cause == null ? PROGRAM : cause);
+        if (verdict.isFlowDecision()) {
+            flowDecisions.putIfAbsent(packet.id(), verdict);
+        }
     }
 
     /** The verdicts the kernel applied so far, in the order it applied them. */
@@ -343,6 +365,10 @@ public final class TestQueue implements AutoCloseable {
             return null;
         }
         Verdict v = kernel.verdict(b.transport().lastVerdictFor(id));
+        Verdict flow = flowDecisions.get(id);
+        if (flow != null && flow.kind() == v.kind() && flow.mark().equals(v.mark())) {
+            v = flow;
+        }
         return new GivenVerdict(o, v, by == PROGRAM ? Optional.empty() : Optional.of((DefaultVerdictCause) by));
     }
 

@@ -5,6 +5,7 @@ import io.nfqueue.Verdict;
 
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -30,12 +31,20 @@ public final class VerdictExpectation {
     private final Source source;
     /** With {@link Source#DEFAULT_CAUSE}: the cause. */
     private final DefaultVerdictCause cause;
+    /** A flow decision, whatever kernel verdict the queue's mode made of it; then kind is null. */
+    private final Verdict.FlowDecision flow;
 
     /** Who must have given the verdict. */
     private enum Source { PROGRAM, DEFAULT_CAUSE, EITHER }
 
     private VerdictExpectation(Verdict.Kind kind, int targetQueue, Integer mark, byte[] payload, boolean unchanged,
                                Source source, DefaultVerdictCause cause) {
+        this(kind, targetQueue, mark, payload, unchanged, source, cause, null);
+    }
+
+    private VerdictExpectation(Verdict.Kind kind, int targetQueue, Integer mark, byte[] payload, boolean unchanged,
+                               Source source, DefaultVerdictCause cause, Verdict.FlowDecision flow) {
+        this.flow = flow;
         this.kind = kind;
         this.targetQueue = targetQueue;
         this.mark = mark;
@@ -64,6 +73,19 @@ public final class VerdictExpectation {
         return of(Verdict.Kind.REPEAT, -1);
     }
 
+    /**
+     * {@link Verdict#acceptFlow()}, given by the program, whatever kernel verdict the queue's
+     * {@link io.nfqueue.FlowOffload.Mode} made of it; {@link #withMark} checks the mark sent.
+     */
+    public static VerdictExpectation acceptedFlow() {
+        return new VerdictExpectation(null, -1, null, null, false, Source.PROGRAM, null, Verdict.FlowDecision.ACCEPT);
+    }
+
+    /** {@link Verdict#dropFlow()}, given by the program; see {@link #acceptedFlow()}. */
+    public static VerdictExpectation droppedFlow() {
+        return new VerdictExpectation(null, -1, null, null, false, Source.PROGRAM, null, Verdict.FlowDecision.DROP);
+    }
+
     /** QUEUE to {@code queueNumber}, given by the program. */
     public static VerdictExpectation requeuedTo(int queueNumber) {
         if (queueNumber < 0 || queueNumber > 65535) {
@@ -86,33 +108,41 @@ public final class VerdictExpectation {
     /** This kind, but as the default verdict given because of {@code cause}, not by the program. */
     public VerdictExpectation byDefault(DefaultVerdictCause cause) {
         Objects.requireNonNull(cause, "cause");
-        return new VerdictExpectation(kind, targetQueue, mark, payload, unchanged, Source.DEFAULT_CAUSE, cause);
+        return withFlow(new VerdictExpectation(kind, targetQueue, mark, payload, unchanged, Source.DEFAULT_CAUSE, cause));
     }
 
     /** This kind, given by the program or by default for any reason. */
     public VerdictExpectation byAnyone() {
-        return new VerdictExpectation(kind, targetQueue, mark, payload, unchanged, Source.EITHER, null);
+        return withFlow(new VerdictExpectation(kind, targetQueue, mark, payload, unchanged, Source.EITHER, null));
     }
 
     /** ... and the verdict sets the mark to {@code value}. */
     public VerdictExpectation withMark(int value) {
-        return new VerdictExpectation(kind, targetQueue, value, payload, false, source, cause);
+        return withFlow(new VerdictExpectation(kind, targetQueue, value, payload, false, source, cause));
     }
 
     /** ... and the verdict replaces the packet with {@code bytes}. */
     public VerdictExpectation withPayload(byte[] bytes) {
         Objects.requireNonNull(bytes, "payload");
-        return new VerdictExpectation(kind, targetQueue, mark, bytes.clone(), false, source, cause);
+        return withFlow(new VerdictExpectation(kind, targetQueue, mark, bytes.clone(), false, source, cause));
     }
 
     /** ... and the verdict sets no mark and no new payload. */
     public VerdictExpectation unchanged() {
-        return new VerdictExpectation(kind, targetQueue, null, null, true, source, cause);
+        return withFlow(new VerdictExpectation(kind, targetQueue, null, null, true, source, cause));
+    }
+
+    private VerdictExpectation withFlow(VerdictExpectation copy) {
+        return new VerdictExpectation(copy.kind, copy.targetQueue, copy.mark, copy.payload, copy.unchanged, copy.source,
+                copy.cause, flow);
     }
 
     /** Null when {@code given} meets this expectation, else what differs. */
     String mismatch(GivenVerdict given) {
         Verdict v = given.verdict();
+        if (flow != null && !v.flowDecision().equals(Optional.of(flow))) {
+            return "another verdict";
+        }
         if (kind != null && (v.kind() != kind || (kind == Verdict.Kind.REQUEUE && v.targetQueue() != targetQueue))) {
             return "another verdict";
         }
@@ -146,7 +176,8 @@ public final class VerdictExpectation {
     /** "ACCEPT mark 0x7 by the program". */
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder(kind == null ? "any verdict" : kind.name());
+        StringBuilder s = new StringBuilder(flow != null ? (flow == Verdict.FlowDecision.ACCEPT ? "acceptFlow" : "dropFlow")
+                : kind == null ? "any verdict" : kind.name());
         if (kind == Verdict.Kind.REQUEUE) {
             s.append(" to ").append(targetQueue);
         }
@@ -181,6 +212,7 @@ public final class VerdictExpectation {
         if (v.hasPayload()) {
             s.append(" new payload ").append(v.payload().length).append(" B");
         }
+        v.flowDecision().ifPresent(f -> s.append(f == Verdict.FlowDecision.ACCEPT ? " (acceptFlow)" : " (dropFlow)"));
         return s.toString();
     }
 }

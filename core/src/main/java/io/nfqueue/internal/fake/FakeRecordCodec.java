@@ -174,8 +174,10 @@ final class FakeRecordCodec {
             }
             OptionalInt mark = (flags & k.verdictHasMark) != 0
                     ? OptionalInt.of(tx.getInt(offset + k.verMark)) : OptionalInt.empty();
+            OptionalInt connmark = (flags & k.verdictHasConnmark) != 0
+                    ? OptionalInt.of(tx.getInt(offset + k.verConnmark)) : OptionalInt.empty();
             out.add(new SentVerdict(tx.getInt(offset + k.verId), tx.getInt(offset + k.verVerdict), mark, queue,
-                    payload, batch));
+                    payload, batch, connmark, connmark.isPresent() ? tx.getInt(offset + k.verConnmarkMask) : 0));
             offset += size;
         }
         return new Verdicts(out, null);

@@ -86,6 +86,7 @@ public final class FakeTransport implements Transport {
     private ByteBuffer records;
     private ByteBuffer tx;
     private int bindErrno;
+    private boolean noConntrackGlue;
     private int configureErrno;
     private volatile Runnable configureHook;
     private int sendErrno;
@@ -194,6 +195,14 @@ public final class FakeTransport implements Transport {
         return set(() -> bindErrno = errno);
     }
 
+    /**
+     * Acts as a kernel without {@code CONFIG_NETFILTER_NETLINK_GLUE_CT}: a configure call that sets
+     * the conntrack flag fails with EOPNOTSUPP, as the real one does.
+     */
+    public FakeTransport withoutConntrackGlue() {
+        return set(() -> noConntrackGlue = true);
+    }
+
     /** Makes every later non-bind configure call fail with {@code -errno} (0: succeed). */
     public FakeTransport failConfigure(int errno) {
         return set(() -> configureErrno = errno);
@@ -277,6 +286,9 @@ public final class FakeTransport implements Transport {
         try {
             checkOpen("configure");
             configureCalls.add(new ConfigureCall(queue, command, copyMode, copyRange, maxLength, flags, mask, ack));
+            if (noConntrackGlue && (flags & mask & k.flagConntrack) != 0) {
+                return -k.eopnotsupp;
+            }
             if (command == k.cmdBind && bindErrno != 0) {
                 return -bindErrno;
             }

@@ -15,12 +15,19 @@ import java.util.OptionalInt;
  * @param queue       the queue the verdict is addressed to
  * @param payload     the replacement packet, when the record carries one
  * @param batch       sent as NFQNL_MSG_VERDICT_BATCH (applies to every held id up to {@code id})
+ * @param connmark    the connection mark bits the verdict sets (NFQA_CT), when it carries them
+ * @param connmarkMask which bits of the connection mark {@code connmark} replaces
  */
 public record SentVerdict(int id, int verdictCode, OptionalInt mark, int queue, Optional<byte[]> payload,
-                          boolean batch) {
+                          boolean batch, OptionalInt connmark, int connmarkMask) {
 
     public SentVerdict {
         payload = payload.map(byte[]::clone);
+    }
+
+    /** A record without a connection mark. */
+    public SentVerdict(int id, int verdictCode, OptionalInt mark, int queue, Optional<byte[]> payload, boolean batch) {
+        this(id, verdictCode, mark, queue, payload, batch, OptionalInt.empty(), 0);
     }
 
     /** The verdict without the target queue bits (compare with NativeConstants.nfQueue etc.). */

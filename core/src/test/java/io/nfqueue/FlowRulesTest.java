@@ -1,0 +1,101 @@
+package io.nfqueue;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The rule texts; that they work is FlowOffloadKernelTest's job. */
+class FlowRulesTest {
+    private static final FlowOffload FLOWS = FlowOffload.mask(0x0030_0000);
+
+    private static List<String> commands(FlowRules.RuleSet set, FlowRules.Role role) {
+        return set.install().stream().filter(r -> r.role() == role).map(FlowRules.Rule::command).toList();
+    }
+
+    @Test
+    void acceptModeQueuesInMangleOnlyUndecidedConnectionsAndCopiesTheMarkInFilter() {
+        FlowRules.RuleSet set = FlowRules.forQueue(7).hook(Hook.LOCAL_IN).offload(FLOWS).iptables();
+        assertEquals(List.of(
+                "iptables -w -t mangle -A NFQ-FLOW-7 -m connmark --mark 0/0x300000 -j NFQUEUE --queue-num 7",
+                "ip6tables -w -t mangle -A NFQ-FLOW-7 -m connmark --mark 0/0x300000 -j NFQUEUE --queue-num 7"),
+                commands(set, FlowRules.Role.QUEUE));
+        assertEquals(List.of(
+                "iptables -w -t mangle -A NFQ-FLOW-7 -m connmark --mark 0x100000/0x300000 -j ACCEPT",
+                "ip6tables -w -t mangle -A NFQ-FLOW-7 -m connmark --mark 0x100000/0x300000 -j ACCEPT"),
+                commands(set, FlowRules.Role.SKIP_ACCEPTED));
+        List<String> saves = commands(set, FlowRules.Role.SAVE);
+        assertTrue(saves.contains("iptables -w -t filter -A NFQ-FLOW-7-SAVE -m mark --mark 0x100000/0x300000 -j CONNMARK "
+                + "--set-xmark 0x100000/0x300000"), saves.toString());
+        assertTrue(commands(set, FlowRules.Role.DECIDED).contains(
+                "iptables -w -t filter -A NFQ-FLOW-7-SAVE -m mark --mark 0x200000/0x300000 -j DROP"));
+        assertTrue(commands(set, FlowRules.Role.JUMP).contains("iptables -w -t mangle -I INPUT 1 -j NFQ-FLOW-7"));
+        // The skip rules come before the queue rule, or decided connections are queued anyway.
+        List<FlowRules.Role> order = set.install().stream().filter(r -> r.argv().get(0).equals("iptables")
+                && r.argv().contains("NFQ-FLOW-7") && r.argv().contains("-A")).map(FlowRules.Rule::role).toList();
+        assertEquals(List.of(FlowRules.Role.SKIP_ACCEPTED, FlowRules.Role.SKIP_DROPPED, FlowRules.Role.QUEUE), order);
+        assertTrue(set.remove().stream().map(FlowRules.Rule::command).collect(Collectors.toList())
+                .contains("iptables -w -t filter -X NFQ-FLOW-7-SAVE"));
+        assertFalse(set.script().contains(" nat "), "never nat");
+    }
+
+    @Test
+    void repeatModeSavesAtTheHeadOfTheOneChainAndLetsTheMarkedPacketGoByItsOwnMark() {
+        FlowRules.RuleSet set = FlowRules.forQueue(1).hook(Hook.PRE_ROUTING).offload(FLOWS.mode(FlowOffload.Mode.REPEAT))
+                .bypass(true).iptables();
+        List<FlowRules.Role> order = set.install().stream().filter(r -> r.argv().get(0).equals("iptables")
+                && r.argv().contains("-A")).map(FlowRules.Rule::role).toList();
+        assertEquals(List.of(FlowRules.Role.SAVE, FlowRules.Role.DECIDED, FlowRules.Role.SAVE, FlowRules.Role.DECIDED,
+                FlowRules.Role.SKIP_ACCEPTED, FlowRules.Role.SKIP_DROPPED, FlowRules.Role.QUEUE), order);
+        assertTrue(commands(set, FlowRules.Role.QUEUE).get(0).endsWith("--queue-num 1 --queue-bypass"));
+        assertFalse(set.script().contains("-t filter"), "one table in REPEAT mode");
+    }
+
+    @Test
+    void acceptModeOnPreroutingIsRefusedForIptablesSinceOnlyNatFollowsMangle() {
+        FlowRules rules = FlowRules.forQueue(0).hook(Hook.PRE_ROUTING).offload(FLOWS);
+        assertTrue(assertThrows(IllegalStateException.class, rules::iptables).getMessage().contains("REPEAT"));
+        assertTrue(rules.nft().script().contains("hook prerouting priority 10"), rules.nft().script());
+        assertThrows(IllegalArgumentException.class, () -> rules.hook(Hook.UNKNOWN));
+    }
+
+    @Test
+    void nftUsesOneInetTableWithTheSaveChainAfterTheQueueChain() {
+        FlowRules.RuleSet set = FlowRules.forQueue(4).hook(Hook.LOCAL_OUT).offload(FLOWS).nft();
+        assertEquals(List.of("nft add rule inet nfq_flow_4 decide ct mark and 0x300000 == 0x0 queue num 4"),
+                commands(set, FlowRules.Role.QUEUE));
+        assertTrue(commands(set, FlowRules.Role.SAVE).contains("nft add rule inet nfq_flow_4 save meta mark and 0x300000 "
+                + "== 0x100000 ct mark set ct mark and 0xffcfffff or 0x100000"));
+        assertTrue(set.script().contains("'{' type filter hook output priority -150 ';' policy accept ';' '}'"),
+                set.script());
+        assertTrue(set.without(FlowRules.Role.QUEUE).install().stream().noneMatch(r -> r.role() == FlowRules.Role.QUEUE));
+        assertEquals(List.of("nft delete table inet nfq_flow_4"),
+                set.remove().stream().map(FlowRules.Rule::command).toList());
+    }
+
+    @Test
+    void aKernelThatTakesTheConnectionMarkInTheVerdictNeedsNoCopyingRules() {
+        FlowRules rules = FlowRules.forQueue(0).offload(FLOWS).connmarkByVerdict(true);
+        for (FlowRules.RuleSet set : List.of(rules.iptables(), rules.nft(),
+                rules.offload(FLOWS.mode(FlowOffload.Mode.REPEAT)).iptables())) {
+            assertTrue(commands(set, FlowRules.Role.SAVE).isEmpty(), set.script());
+            assertTrue(commands(set, FlowRules.Role.DECIDED).isEmpty(), set.script());
+            assertFalse(commands(set, FlowRules.Role.SKIP_ACCEPTED).isEmpty(), set.script());
+            assertFalse(commands(set, FlowRules.Role.SKIP_DROPPED).isEmpty(), set.script());
+        }
+    }
+
+    @Test
+    void everyRuleSaysWhyAndTheScriptQuotesWhatTheShellWouldMisread() {
+        FlowRules.RuleSet set = FlowRules.forQueue(0).offload(FLOWS).nft();
+        assertTrue(set.install().stream().allMatch(r -> !r.why().isBlank()));
+        assertEquals("'a b'", FlowRules.shellQuote("a b"));
+        assertEquals("0x10/0x30", FlowRules.shellQuote("0x10/0x30"));
+        assertEquals("'it'\\''s'", FlowRules.shellQuote("it's"));
+    }
+}
