@@ -54,7 +54,7 @@ static const struct named_constant constants[] = {
     {"MSG_CONFIG", (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG},
 
     C(EPERM), C(ENOENT), C(EACCES), C(EINTR), C(EBADF), C(EAGAIN), C(ENOMEM), C(EBUSY), C(ENODEV), C(EINVAL),
-    C(ENOBUFS), C(EOPNOTSUPP), C(ETIMEDOUT), C(EPROTO), C(EMSGSIZE), C(ENOSPC),
+    C(ENOBUFS), C(EOPNOTSUPP), C(ETIMEDOUT), C(EPROTO), C(EMSGSIZE), C(ENOSPC), C(EPROTONOSUPPORT),
 };
 
 static jint JNICALL nfqueue_constant(JNIEnv *env, jclass cls, jstring name)

@@ -44,6 +44,7 @@ int nfq_jni_register_receive(JNIEnv *env, jclass natives);
 int nfq_jni_register_verdict(JNIEnv *env, jclass natives);
 int nfq_jni_register_constants(JNIEnv *env, jclass natives);
 int nfq_jni_register_netns(JNIEnv *env, jclass natives);
+int nfq_jni_register_conntrack(JNIEnv *env, jclass natives);
 
 /* Moves the calling thread into the network namespace at path; returns a descriptor of the one
  * it was in, or -1 with an exception pending. */

@@ -83,6 +83,32 @@ final class ErrorMapper {
     }
 
     /**
+     * A failed ctnetlink operation ({@link FlowDecisions}): a missing privilege, a kernel without
+     * ctnetlink, or another errno. A kernel without nfnetlink refuses the socket with
+     * EPROTONOSUPPORT; the shim reports a missing ctnetlink subsystem (nfnetlink's EINVAL to its
+     * well-formed dump request) the same way; ENOENT and EOPNOTSUPP are taken as a missing or
+     * partial module too.
+     */
+    static NfQueueException conntrackFailure(String operation, int errno) {
+        NativeConstants k = NativeConstants.get();
+        String what = operation + " failed: " + ErrnoNames.describe(errno);
+        if (errno == k.eperm || errno == k.eacces) {
+            return new MissingPrivilegeException(what + "; changing conntrack entries needs CAP_NET_ADMIN: " + GRANT,
+                    operation, errno, null);
+        }
+        if (errno == k.eprotonosupport || errno == k.enoent || errno == k.eopnotsupp) {
+            return new UnsupportedKernelFeatureException(what + "; this kernel has no ctnetlink (conntrack over "
+                    + "netlink): load the module with 'modprobe nf_conntrack_netlink', or use a kernel built with "
+                    + "CONFIG_NF_CT_NETLINK", operation, errno);
+        }
+        if (errno == k.enomem) {
+            return new NfQueueException(what + "; too many connections to hold their tuples (the shim keeps at most "
+                    + "128 MiB of them); narrow the table first", operation, errno, null);
+        }
+        return map(operation, errno);
+    }
+
+    /**
      * A failed bind. EPERM means either "no CAP_NET_ADMIN" or "another socket owns the queue";
      * the proc file tells which: it lists the owner's port id.
      */

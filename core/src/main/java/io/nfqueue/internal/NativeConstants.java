@@ -120,6 +120,7 @@ public final class NativeConstants {
     public final int etimedout;
     public final int eproto;
     public final int emsgsize;
+    public final int eprotonosupport;
 
     private final Map<Integer, String> errnoNames = new HashMap<>();
 
@@ -228,6 +229,7 @@ public final class NativeConstants {
         eproto = errno("EPROTO");
         emsgsize = errno("EMSGSIZE");
         errno("ENOSPC");
+        eprotonosupport = errno("EPROTONOSUPPORT");
     }
 
     private static int c(String name) {

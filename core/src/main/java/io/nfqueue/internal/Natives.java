@@ -106,4 +106,10 @@ public final class Natives {
     static native int enterNetworkNamespace(String path);
 
     static native void leaveNetworkNamespace(int originalNamespaceFd);
+
+    /**
+     * Clears the {@code mask} bits of the ct mark of every conntrack entry of the calling thread's
+     * network namespace that has any of them set; returns how many entries changed, or -errno.
+     */
+    static native int clearConnmarks(int mask);
 }

@@ -134,6 +134,7 @@ public final class ShimAbi {
         m.put("EPROTO", 71);
         m.put("EMSGSIZE", 90);
         m.put("ENOSPC", 28);
+        m.put("EPROTONOSUPPORT", 93);
         VALUES = Collections.unmodifiableMap(m);
     }
 
