@@ -225,6 +225,36 @@ class FlowOffloadKernelTest {
         }
     }
 
+    /** {@link FlowDecisions#forget}: the next packet of a decided flow goes to the queue again. */
+    @ParameterizedTest
+    @EnumSource(FlowOffload.Mode.class)
+    void forgetSendsTheNextPacketToTheQueueAgain(FlowOffload.Mode mode) throws Exception {
+        FlowOffload offload = FlowOffload.mask(MASK).mode(mode);
+        install(FlowRules.forQueue(QUEUE).hook(Hook.LOCAL_IN).offload(offload).iptables());
+        try (Consumer consumer = new Consumer(server.queueOptions(QUEUE).flowOffload(offload), p -> Verdict.acceptFlow());
+             ServerSocketChannel listener = server.tcpServer(SERVER, TCP_PORT);
+             SocketChannel out = client.tcpConnect(SERVER, TCP_PORT, Duration.ofSeconds(10));
+             SocketChannel in = Tcp.accept(listener, Duration.ofSeconds(10))) {
+            Tcp.send(out, "before");
+            assertEquals("before", Tcp.text(Tcp.receive(in, 6, Duration.ofSeconds(10))));
+            int decided = consumer.seen();
+            assertEquals(1, decided, "only the SYN was queued");
+            int forgotten = FlowDecisions.forget(MASK, server.path());
+            assertTrue(forgotten >= 1, "forget cleared the flow's decision: " + forgotten);
+            Tcp.send(out, "after");
+            assertEquals("after", Tcp.text(Tcp.receive(in, 5, Duration.ofSeconds(10))));
+            waitFor(() -> consumer.seen() > decided, Duration.ofSeconds(10), "the queue to see the flow again");
+            int again = consumer.seen();
+            long bytes = 1000L * SEGMENT;
+            long got = pump(out, in, bytes, Duration.ofSeconds(60));
+            System.out.printf("FlowOffloadKernelTest forget %s: %d entries forgotten; queue saw %d before, %d after the next "
+                    + "segment, %d at the end; %d of %d bytes%n", mode, forgotten, decided, again, consumer.seen(), got, bytes);
+            consumer.assertNoFailure();
+            assertEquals(bytes, got);
+            assertTrue(consumer.seen() - decided <= HANDFUL, "decided again at once: " + (consumer.seen() - decided));
+        }
+    }
+
     // ------------------------------------------------------------------------------ UDP
 
     @ParameterizedTest
