@@ -7,7 +7,7 @@
  * Entries are updated, never deleted: NAT bindings, TCP state and timeouts survive.
  *
  * Over ctnetlink (NETLINK_NETFILTER, subsystem NFNL_SUBSYS_CTNETLINK), not the conntrack tool:
- * conntrack 1.4.7's `-U -m 0/MASK` answers "Operation not supported" on 6.x kernels
+ * conntrack 1.4.7's `-U -m 0/MASK` answers "Operation not supported" on the 6.18 kernel tried
  * (openwrt/openwrt#13307) because it sends back more of the entry than the update accepts.
  *
  *  1. IPCTNL_MSG_CT_GET with NLM_F_DUMP, family AF_UNSPEC (IPv4 and IPv6). The dump's own mark

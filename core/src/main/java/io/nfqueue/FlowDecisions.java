@@ -18,20 +18,18 @@ import java.util.Objects;
  * NAT bindings, TCP state and timeouts survive.
  *
  * <pre>{@code
- * int DECIDED = 0x00300000;   // the ct mark bits the rules test: ct mark & 0x00300000
- * // iptables -t mangle -A OUTPUT -m connmark --mark 0x00100000/0x00300000 -j ACCEPT  (allowed flows)
- * // iptables -t mangle -A OUTPUT -m connmark --mark 0x00200000/0x00300000 -j DROP    (blocked flows)
- * // iptables -t mangle -A OUTPUT -m connmark --mark 0/0x00300000 -j NFQUEUE --queue-num 1
- * int forgotten = FlowDecisions.forget(DECIDED);
+ * FlowOffload flows = FlowOffload.mask(0x0030_0000);   // the rules test ct mark & 0x00300000 (FlowRules)
+ * int forgotten = FlowDecisions.forget(flows);
  * log.info("{} connections will be inspected again", forgotten);
- * try (NetfilterQueue queue = NetfilterQueue.open(QueueOptions.queue(1))) {
- *     queue.run(packet -> packet.verdict(decide(packet)));
+ * try (NetfilterQueue queue = NetfilterQueue.open(QueueOptions.queue(1).flowOffload(flows))) {
+ *     queue.run(packet -> packet.verdict(allowed(packet) ? Verdict.acceptFlow() : Verdict.dropFlow()));
  * }
  * }</pre>
  *
  * <p>It works over ctnetlink (the kernel module {@code nf_conntrack_netlink}): a dump of the
  * table, then one update per matching entry (no need for the {@code conntrack} tool, whose
- * {@code -U -m 0/MASK} the 6.x kernels refuse with "Operation not supported"). It needs
+ * {@code -U -m 0/MASK} (conntrack-tools 1.4.7) the 6.18 kernel this project is tested on refused
+ * with "Operation not supported"). It needs
  * {@code CAP_NET_ADMIN}; another namespace needs {@code CAP_SYS_ADMIN} too. A connection that
  * ends while it runs is skipped; one that gets a decision while it runs may keep it or lose it.
  * The result is a snapshot: new decisions may be made as soon as it returns.
@@ -77,6 +75,16 @@ public final class FlowDecisions {
                 "networkNamespace is null: use FlowDecisions.forget(mask) for this thread's network namespace");
         NamespacePaths.check(networkNamespace);
         return run(mask, networkNamespace);
+    }
+
+    /** {@link #forget(int)} for the mask of {@code offload}. */
+    public static int forget(FlowOffload offload) {
+        return forget(Objects.requireNonNull(offload, "offload").mask());
+    }
+
+    /** {@link #forget(int, Path)} for the mask of {@code offload}. */
+    public static int forget(FlowOffload offload, Path networkNamespace) {
+        return forget(Objects.requireNonNull(offload, "offload").mask(), networkNamespace);
     }
 
     private static void checkMask(int mask) {

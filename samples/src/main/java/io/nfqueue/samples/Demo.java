@@ -1,6 +1,9 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.FlowRules;
+import io.nfqueue.NetfilterQueue;
 import io.nfqueue.QueueCounters;
+import io.nfqueue.QueueOptions;
 import io.nfqueue.QueueStats;
 import io.nfqueue.reactor.PacketReceiver;
 import reactor.core.Disposable;
@@ -58,7 +61,19 @@ public final class Demo {
      * @throws InterruptedException            when stopped by Ctrl-C (everything is removed first)
      */
     public static DemoSummary run(Duration duration, boolean ansi, PrintStream out) throws InterruptedException {
-        return run(duration, ansi, out, () -> { });
+        return run(duration, ansi, out, false, () -> { });
+    }
+
+    /**
+     * As {@link #run(Duration, boolean, PrintStream)}; with {@code flowOffload} the firewall decides
+     * each connection on its first packet ({@code acceptFlow}/{@code dropFlow}), the server namespace
+     * gets the flow offload rules of {@link io.nfqueue.FlowRules} instead of the plain queue rule,
+     * the rate limiter is left out, and the display shows how many packets reached the queue
+     * against how many the flows' rules passed or dropped without it (their iptables counters).
+     */
+    public static DemoSummary run(Duration duration, boolean ansi, PrintStream out, boolean flowOffload)
+            throws InterruptedException {
+        return run(duration, ansi, out, flowOffload, () -> { });
     }
 
     /**
@@ -68,11 +83,16 @@ public final class Demo {
      */
     static DemoSummary run(Duration duration, boolean ansi, PrintStream out, Runnable onceRunning)
             throws InterruptedException {
+        return run(duration, ansi, out, false, onceRunning);
+    }
+
+    static DemoSummary run(Duration duration, boolean ansi, PrintStream out, boolean flowOffload, Runnable onceRunning)
+            throws InterruptedException {
         Privileges.require("CAP_NET_ADMIN and CAP_SYS_ADMIN, to make network namespaces and bind a queue",
                 Privileges.CAP_NET_ADMIN, Privileges.CAP_SYS_ADMIN);
         try (Cleanup cleanup = new Cleanup(out)) {
             try {
-                return runInside(cleanup, duration, ansi, out, onceRunning);
+                return runInside(cleanup, duration, ansi, out, flowOffload, onceRunning);
             } catch (RuntimeException e) {
                 if (cleanup.stopping()) {
                     // Ctrl-C pulled the namespaces and processes from under a step: not a failure of its own.
@@ -85,25 +105,30 @@ public final class Demo {
 
     /** The demo's steps; everything they make is registered with {@code cleanup}. */
     private static DemoSummary runInside(Cleanup cleanup, Duration duration, boolean ansi, PrintStream out,
-                                         Runnable onceRunning) throws InterruptedException {
-        DemoNetwork net = cleanup.make("remove the demo's namespaces", DemoNetwork::create, n -> {
+                                         boolean flowOffload, Runnable onceRunning) throws InterruptedException {
+        DemoNetwork net = cleanup.make("remove the demo's namespaces", () -> DemoNetwork.create(!flowOffload), n -> {
             n.delete();
             out.println("removed network namespaces " + n.describe() + ", and with them the link and the rule");
         });
         String server = net.server().name();
-        printSetUp(net, out);
+        printSetUp(net, flowOffload, out);
+        if (flowOffload) {
+            installFlowRules(net, out);
+        }
 
-        FirewallThenLimiter policy = DemoScenario.policy(System::nanoTime);
+        FirewallThenLimiter policy = DemoScenario.policy(System::nanoTime, flowOffload);
         DemoCounters counters = new DemoCounters();
         PacketReceiver receiver = PacketReceiver.create(DemoScenario.receiverOptions()
-                .queueOptions(o -> o.networkNamespace(net.server().path())));
+                .queueOptions(o -> flowOffload ? o.networkNamespace(net.server().path()).flowOffload(DemoScenario.FLOW_MARKS)
+                        : o.networkNamespace(net.server().path())));
         AtomicReference<Throwable> failure = new AtomicReference<>();
         // Subscribing binds the queue on this thread; a failed bind arrives at once as an error.
         Disposable running = cleanup.make("unbind queue " + DemoScenario.QUEUE,
                 () -> receiver.process(policy::decide).subscribe(counters::count, failure::set), Disposable::dispose);
         throwIfFailed(failure);
         out.println("bound queue " + DemoScenario.QUEUE + " in " + server + " through a Reactor PacketReceiver; "
-                + "each packet: firewall, then rate limiter");
+                + (flowOffload ? "each connection's first packet: firewall, acceptFlow or dropFlow"
+                : "each packet: firewall, then rate limiter"));
 
         long maxSeconds = duration.plus(START_LIMIT).plus(FINISH_GRACE).plus(REPORT_LIMIT).toSeconds();
         ChildJvm sink = cleanup.make("stop the server", () -> ChildJvm.start("server", net.server(), UdpSink.class,
@@ -117,7 +142,8 @@ public final class Demo {
                 + " s:");
         out.println();
 
-        DemoWatch watch = new DemoWatch(receiver, policy, counters, server, duration);
+        DemoWatch watch = new DemoWatch(receiver, policy, counters, server, duration,
+                flowOffload ? () -> flowCounts(net) : Optional::empty);
         DemoDisplay display = new DemoDisplay(out, ansi);
         long end = System.nanoTime() + duration.plus(FINISH_GRACE).toNanos();
         boolean first = true;
@@ -156,17 +182,52 @@ public final class Demo {
         return summary;
     }
 
-    private static void printSetUp(DemoNetwork net, PrintStream out) {
+    /**
+     * Probes whether the kernel sets the connection mark from the verdict (binds the queue for a
+     * moment) and installs the flow offload rules that answer needs, in the server namespace (they
+     * go with it).
+     */
+    private static void installFlowRules(DemoNetwork net, PrintStream out) {
+        boolean byVerdict;
+        try (NetfilterQueue probe = NetfilterQueue.open(QueueOptions.queue(DemoScenario.QUEUE)
+                .flowOffload(DemoScenario.FLOW_MARKS).networkNamespace(net.server().path()))) {
+            byVerdict = probe.connmarkByVerdict();
+        }
+        out.println(FlowSetup.connmarkLine(byVerdict));
+        FlowRules.RuleSet rules = DemoScenario.flowRules(byVerdict);
+        FlowSetup.install(rules, net.server().path(), null);
+        out.println("flow offload rules in " + net.server().name() + ": " + Main.count(rules.install().size(), "command")
+                + " (see them: rules --flow-offload --queue " + DemoScenario.QUEUE + " --hook input --bypass"
+                + (byVerdict ? " --connmark-by-verdict" : "") + ")");
+    }
+
+    /** The flow rules' counters, empty when they cannot be read (the namespace is going). */
+    private static Optional<FlowSetup.Counts> flowCounts(DemoNetwork net) {
+        try {
+            return Optional.of(FlowSetup.counts(DemoScenario.QUEUE, DemoScenario.FLOW_MARKS, net.server().path()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void printSetUp(DemoNetwork net, boolean flowOffload, PrintStream out) {
         out.println("made network namespaces " + net.describe() + ", linked by a veth pair "
                 + DemoScenario.CLIENT_IF + " <-> " + DemoScenario.SERVER_IF);
         out.println("  client " + String.join(", ", DemoScenario.clientAddresses()) + "; server "
                 + DemoScenario.SERVER + " (UDP ports " + DemoScenario.serverPorts().stream().map(String::valueOf)
                 .reduce((a, b) -> a + ", " + b).orElse("") + ")");
-        out.println("rule in " + net.server().name() + ": iptables " + String.join(" ", DemoScenario.queueRule()));
+        if (!flowOffload) {
+            out.println("rule in " + net.server().name() + ": iptables " + String.join(" ", DemoScenario.queueRule()));
+        }
         out.println("firewall rules, first match wins, else accept:");
         for (int i = 0; i < DemoScenario.RULES.size(); i++) {
             DemoScenario.Rule r = DemoScenario.RULES.get(i);
             out.println(String.format("  %d %-28s (%s)", i + 1, r.text(), r.why()));
+        }
+        if (flowOffload) {
+            out.println("flow offload: each connection is decided on its first packet; no rate limit (it needs every "
+                    + "packet)");
+            return;
         }
         out.println("rate limit: " + DemoScenario.LIMIT_RATE + " packets/s per source address, burst "
                 + DemoScenario.LIMIT_BURST + "; the excess is dropped");

@@ -19,7 +19,9 @@ final class DemoCounters {
         if (v == null) {
             return; // resolved elsewhere first: the queue closed under it (Ctrl-C, failure)
         }
-        if (v.kind() == Verdict.Kind.ACCEPT) {
+        // dropFlow may reach the kernel as ACCEPT with the drop value in the mark (a rule drops it): count the decision.
+        boolean accept = v.flowDecision().map(f -> f == Verdict.FlowDecision.ACCEPT).orElse(v.kind() == Verdict.Kind.ACCEPT);
+        if (accept) {
             accepted.incrementAndGet();
         } else {
             dropped.incrementAndGet();

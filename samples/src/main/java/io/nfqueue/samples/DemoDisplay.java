@@ -58,8 +58,15 @@ final class DemoDisplay {
             l.add(String.format("             %7d  %d %-28s (%s)", f.ruleHits().get(i), i + 1, r.text(), r.why()));
         }
         l.add(String.format("             %7d  - %-28s (no rule matched)", f.defaultHits(), "accept"));
-        l.add(String.format("  ratelimit  %7d dropped over %d/s per source (burst %d), %d sources", f.rateLimited(),
-                DemoScenario.LIMIT_RATE, DemoScenario.LIMIT_BURST, f.sources()));
+        if (f.flows().isPresent()) {
+            FlowSetup.Counts c = f.flows().get();
+            l.add("  ratelimit  off: with flow offload a connection is decided on its first packet");
+            l.add(String.format("  flows      %7d packets reached the queue  %7d passed without it (accepted flows)  "
+                    + "%7d dropped without it (dropped flows)", f.seen(), c.carried(), c.killed()));
+        } else {
+            l.add(String.format("  ratelimit  %7d dropped over %d/s per source (burst %d), %d sources", f.rateLimited(),
+                    DemoScenario.LIMIT_RATE, DemoScenario.LIMIT_BURST, f.sources()));
+        }
         l.add("  kernel     " + f.kernel().map(ProcQueueStats::counters).orElse("queue not bound"));
         return l;
     }

@@ -21,8 +21,16 @@ import java.util.Optional;
  * @param rateLimited    packets over their source's rate, dropped by the rate limiter
  * @param sources        source addresses the rate limiter tracks
  * @param kernel         the kernel's line for the queue, if it is bound
+ * @param flows          with flow offload: the flow rules' counters (what the flows carried without the queue)
  */
 record DemoFrame(long elapsedSeconds, long seconds, boolean done, String where, long seen, long accepted, long dropped,
                  long perSecond, List<Long> ruleHits, long defaultHits, long rateLimited, int sources,
-                 Optional<QueueStats> kernel) {
+                 Optional<QueueStats> kernel, Optional<FlowSetup.Counts> flows) {
+    /** A frame without flow offload. */
+    DemoFrame(long elapsedSeconds, long seconds, boolean done, String where, long seen, long accepted, long dropped,
+              long perSecond, List<Long> ruleHits, long defaultHits, long rateLimited, int sources,
+              Optional<QueueStats> kernel) {
+        this(elapsedSeconds, seconds, done, where, seen, accepted, dropped, perSecond, ruleHits, defaultHits, rateLimited,
+                sources, kernel, Optional.empty());
+    }
 }

@@ -21,15 +21,22 @@ final class DemoNetwork {
 
     /** Makes both namespaces and the link, and adds the queue rule; on failure removes what it made. */
     static DemoNetwork create() {
+        return create(true);
+    }
+
+    /** {@code queueRule}: add {@link DemoScenario#QUEUE_RULE} (false: the caller adds flow offload rules instead). */
+    static DemoNetwork create(boolean queueRule) {
         DemoNamespace client = DemoNamespace.create("client");
         DemoNamespace server = null;
         try {
             server = DemoNamespace.create("server");
             DemoNetwork net = new DemoNetwork(client, server);
             net.link();
-            List<String> rule = new ArrayList<>(List.of("iptables", "-w"));
-            rule.addAll(DemoScenario.queueRule());
-            server.exec(rule.toArray(new String[0]));
+            if (queueRule) {
+                List<String> rule = new ArrayList<>(List.of("iptables", "-w"));
+                rule.addAll(DemoScenario.queueRule());
+                server.exec(rule.toArray(new String[0]));
+            }
             return net;
         } catch (RuntimeException e) {
             if (server != null) {

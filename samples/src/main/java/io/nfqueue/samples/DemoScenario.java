@@ -1,5 +1,8 @@
 package io.nfqueue.samples;
 
+import io.nfqueue.FlowOffload;
+import io.nfqueue.FlowRules;
+import io.nfqueue.Hook;
 import io.nfqueue.Verdict;
 import io.nfqueue.reactor.ReceiverOptions;
 
@@ -89,8 +92,22 @@ final class DemoScenario {
      * rate limiter at {@link #LIMIT_RATE} per second after {@link #LIMIT_BURST}, on {@code nanoClock}.
      */
     static FirewallThenLimiter policy(LongSupplier nanoClock) {
-        return new FirewallThenLimiter(new Firewall(firewallRules(), true),
-                new RateLimiter(LIMIT_RATE, LIMIT_BURST, null, nanoClock));
+        return policy(nanoClock, false);
+    }
+
+    /** As {@link #policy(LongSupplier)}; {@code perFlow}: the firewall decides per connection, no rate limiter. */
+    static FirewallThenLimiter policy(LongSupplier nanoClock, boolean perFlow) {
+        return new FirewallThenLimiter(new Firewall(firewallRules(), true, perFlow),
+                new RateLimiter(LIMIT_RATE, LIMIT_BURST, null, nanoClock), perFlow);
+    }
+
+    /** The mark bits of {@code demo --flow-offload}'s flow decisions (the tagged host's mark 0x1 is outside them). */
+    static final FlowOffload FLOW_MARKS = FlowOffload.mask(0x0030_0000);
+
+    /** The flow offload rules {@code demo --flow-offload} installs in the server namespace instead of {@link #QUEUE_RULE}. */
+    static FlowRules.RuleSet flowRules(boolean connmarkByVerdict) {
+        return FlowRules.forQueue(QUEUE).hook(Hook.LOCAL_IN).offload(FLOW_MARKS).bypass(true)
+                .connmarkByVerdict(connmarkByVerdict).iptables();
     }
 
     /**

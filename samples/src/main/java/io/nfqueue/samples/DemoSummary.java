@@ -42,6 +42,15 @@ public record DemoSummary(DemoFrame counts, Map<String, Long> sent, Map<String, 
         List<String> l = new ArrayList<>();
         l.add(String.format("summary: %d packets seen, %d accepted, %d dropped (%d by the firewall's rules, %d over the "
                 + "rate)", f.seen(), f.accepted(), f.dropped(), byRules, f.rateLimited()));
+        f.flows().ifPresent(c -> {
+            l.add(String.format("flow offload: %d packets reached the queue; the flow rules passed %d and dropped %d "
+                    + "without it", f.seen(), c.carried(), c.killed()));
+            if (c.killed() == 0 && f.dropped() > 1) {
+                l.add("  the dropped flows' packets all reached the queue: the rules drop a dropFlow packet before "
+                        + "conntrack confirms its new connection, which is then freed with its mark (only a connection "
+                        + "confirmed on an earlier hook, e.g. loopback queued on input, keeps it)");
+            }
+        });
         l.add(String.format("  %-26s %6s %8s  %s", "flow", "sent", "arrived", "who"));
         for (DemoScenario.Flow flow : DemoScenario.FLOWS) {
             l.add(String.format("  %-26s %6d %8d  %s, %d/s", flow.source() + " -> port " + flow.port(), sent(flow),

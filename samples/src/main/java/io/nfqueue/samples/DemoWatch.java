@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Reads the demo's counters (its own, the firewall's, the rate limiter's, the library's and the
@@ -19,6 +20,7 @@ final class DemoWatch {
     private final DemoCounters counters;
     private final String where;
     private final long seconds;
+    private final Supplier<Optional<FlowSetup.Counts>> flows;
     private final long start = System.nanoTime();
     private long lastSeen;
     private long lastTime = start;
@@ -26,6 +28,13 @@ final class DemoWatch {
 
     DemoWatch(PacketReceiver receiver, FirewallThenLimiter policy, DemoCounters counters, String where,
               Duration duration) {
+        this(receiver, policy, counters, where, duration, Optional::empty);
+    }
+
+    /** {@code flows}: the flow rules' counters, with flow offload. */
+    DemoWatch(PacketReceiver receiver, FirewallThenLimiter policy, DemoCounters counters, String where,
+              Duration duration, Supplier<Optional<FlowSetup.Counts>> flows) {
+        this.flows = flows;
         this.receiver = receiver;
         this.policy = policy;
         this.counters = counters;
@@ -53,6 +62,7 @@ final class DemoWatch {
         long defaultHits = policy.firewall().defaultHits();
         long seen = Demo.first(receiver.counters()).map(QueueCounters::received).orElse(0L);
         Optional<QueueStats> kernel = Demo.first(receiver.stats());
+        Optional<FlowSetup.Counts> flowCounts = flows.get();
 
         long now = done ? end : System.nanoTime();
         long since = done ? start : lastTime;
@@ -60,6 +70,6 @@ final class DemoWatch {
         lastSeen = seen;
         lastTime = now;
         return new DemoFrame(Math.min(seconds, (now - start) / 1_000_000_000L), seconds, done, where, seen,
-                accepted, dropped, perSecond, hits, defaultHits, rateLimited, policy.limiter().sources(), kernel);
+                accepted, dropped, perSecond, hits, defaultHits, rateLimited, policy.limiter().sources(), kernel, flowCounts);
     }
 }

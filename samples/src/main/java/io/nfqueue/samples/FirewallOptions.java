@@ -16,11 +16,16 @@ final class FirewallOptions {
 
     /** The firewall these options describe; a bad --default or rules file is a bad command line. */
     Firewall firewall(CommandLine cl) {
+        return firewall(cl, false);
+    }
+
+    /** As {@link #firewall(CommandLine)}, deciding each connection on its first packet when {@code perFlow}. */
+    Firewall firewall(CommandLine cl, boolean perFlow) {
         boolean accept = switch (defaultVerdict) {
             case "accept" -> true;
             case "drop" -> false;
             default -> throw new ParameterException(cl, "--default must be accept or drop: " + defaultVerdict);
         };
-        return new Firewall(FirewallRules.load(rules), accept);
+        return new Firewall(FirewallRules.load(rules), accept, perFlow);
     }
 }

@@ -12,14 +12,27 @@ import io.nfqueue.Verdict;
 final class FirewallThenLimiter {
     private final Firewall firewall;
     private final RateLimiter limiter;
+    private final boolean perFlow;
 
     FirewallThenLimiter(Firewall firewall, RateLimiter limiter) {
+        this(firewall, limiter, false);
+    }
+
+    /**
+     * {@code perFlow}: the firewall decides each connection on its first packet and the limiter
+     * is left out (a flow decision covers every later packet, which the limiter never sees).
+     */
+    FirewallThenLimiter(Firewall firewall, RateLimiter limiter, boolean perFlow) {
         this.firewall = firewall;
         this.limiter = limiter;
+        this.perFlow = perFlow;
     }
 
     /** The packet's verdict; called on one thread at a time (the receive thread). */
     Verdict decide(Packet packet) {
+        if (perFlow) {
+            return firewall.verdictFor(packet);
+        }
         Verdict byRules = firewall.decide(packet);
         if (byRules.kind() != Verdict.Kind.ACCEPT) {
             return byRules;

@@ -25,6 +25,8 @@ import java.util.concurrent.Callable;
  * java -jar nfqueue-samples.jar dns-block --queue N --blocklist FILE
  * java -jar nfqueue-samples.jar rewrite --queue N --from STR --to STR
  * java -jar nfqueue-samples.jar stats --queue N [--netns PATH] [--read-only] [--demand N] [--interval 1s] [--count N]
+ * java -jar nfqueue-samples.jar rules --flow-offload --queue N [--hook HOOK] [--mask 0xM] [--mode accept|repeat] [--nft]
+ *                                      [--bypass] [--connmark-by-verdict] [--install|--remove [--netns PATH]]
  * java -jar nfqueue-samples.jar replay --pcap FILE [--speed max|recorded|F] [--hook HOOK] [--out FILE] firewall|dns-block ...
  * </pre>
  * Exit status 0 on success, 1 when the command failed (including a missing privilege), 2 for a
@@ -34,7 +36,8 @@ import java.util.concurrent.Callable;
         description = "Runnable NFQUEUE programs. Those that bind a queue need root (CAP_NET_ADMIN; the demo and --netns also "
                 + "CAP_SYS_ADMIN). Run 'COMMAND --help' for a command's options and the rule that feeds it.",
         subcommands = {Main.PrintCli.class, Main.DemoCli.class, FirewallCli.class, RateLimitCli.class,
-                DnsBlockCli.class, RewriteCli.class, StatsCli.class, ReplayCli.class, CommandLine.HelpCommand.class})
+                DnsBlockCli.class, RewriteCli.class, StatsCli.class, ReplayCli.class, RulesCli.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -223,6 +226,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--duration", paramLabel = "TIME", defaultValue = "10s",
                 description = {"how long the client sends, 1s..10m (default: ${DEFAULT-VALUE}); " + TIME_FORMAT})
         Duration duration;
+        @Option(names = "--flow-offload", description = {"decide each connection on its first packet (acceptFlow/dropFlow) "
+                + "with the flow offload rules instead of the queue rule, no rate limiter; the display shows packets "
+                + "that reached the queue against those the flows' rules passed or dropped without it"})
+        boolean flowOffload;
 
         DemoCli(PrintStream out) {
             this.out = out;
@@ -236,7 +243,7 @@ public final class Main implements Callable<Integer> {
             }
             // Redraw in place only on a terminal; a pipe or a file gets one block per refresh.
             boolean ansi = out == System.out && stdoutIsTerminal();
-            Demo.run(duration, ansi, out);
+            Demo.run(duration, ansi, out, flowOffload);
             return 0;
         }
     }

@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * The long-running commands built on a Reactor {@link PacketReceiver} (firewall, dns-block,
@@ -38,11 +39,18 @@ final class ReceiverRun {
     static void run(String command, int queue, Path netns, Verdict defaultVerdict,
                     Function<PacketReceiver, ? extends Publisher<?>> start, Supplier<String> banner, Supplier<String> report,
                     Duration interval, Duration duration, PrintStream out) throws InterruptedException {
+        run(command, queue, netns, UnaryOperator.identity(), defaultVerdict, start, banner, report, interval, duration, out);
+    }
+
+    /** As above, with {@code tune} applied to the queue's options (e.g. {@code o -> o.flowOffload(f)}). */
+    static void run(String command, int queue, Path netns, UnaryOperator<QueueOptions> tune, Verdict defaultVerdict,
+                    Function<PacketReceiver, ? extends Publisher<?>> start, Supplier<String> banner, Supplier<String> report,
+                    Duration interval, Duration duration, PrintStream out) throws InterruptedException {
         QueueOptions checked = Samples.requireAndApply(QueueOptions.queue(queue), netns);
         CountDownLatch bound = new CountDownLatch(1);
         PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
                 .defaultVerdict(defaultVerdict)
-                .queueOptions(o -> checked.networkNamespace().map(o::networkNamespace).orElse(o))
+                .queueOptions(o -> tune.apply(checked.networkNamespace().map(o::networkNamespace).orElse(o)))
                 .doOnBound(b -> bound.countDown()));
         CountDownLatch done = new CountDownLatch(1);
         Throwable[] failure = {null};

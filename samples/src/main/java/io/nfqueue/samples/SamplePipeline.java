@@ -1,12 +1,14 @@
 package io.nfqueue.samples;
 
 import io.nfqueue.Packet;
+import io.nfqueue.QueueOptions;
 import io.nfqueue.Verdict;
 import reactor.core.publisher.Flux;
 
 import java.io.PrintStream;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * A sample whose verdicts come from one Reactor pipeline, so that the same function runs live,
@@ -24,7 +26,12 @@ record SamplePipeline(String command, Function<Flux<Packet>, Flux<Packet>> pipel
                       Supplier<String> banner, Supplier<String> report) {
     /** Runs the pipeline on a kernel queue until --duration or Ctrl-C, as {@link ReceiverRun} does. */
     void runLive(RunOptions common, PrintStream out) throws InterruptedException {
-        ReceiverRun.run(command, common.queue, common.netns, defaultVerdict, receiver -> receiver.receive(pipeline), banner,
+        runLive(common, UnaryOperator.identity(), out);
+    }
+
+    /** As {@link #runLive(RunOptions, PrintStream)}, with {@code tune} applied to the queue's options (flow offload). */
+    void runLive(RunOptions common, UnaryOperator<QueueOptions> tune, PrintStream out) throws InterruptedException {
+        ReceiverRun.run(command, common.queue, common.netns, tune, defaultVerdict, receiver -> receiver.receive(pipeline), banner,
                 report, common.interval, common.duration, out);
     }
 }

@@ -88,6 +88,40 @@ class DemoKernelTest {
         assertLeftAsFound(before);
     }
 
+    /**
+     * demo --flow-offload: the allowed flows arrive whole and the blocked ones not at all, while the
+     * queue sees only part of the traffic: every datagram sent either reached the queue or was
+     * carried (accepted flows) or dropped (dropped flows) by the flow rules without it.
+     */
+    @Test
+    void withFlowOffloadTheFlowsRulesCarryWhatTheQueueDoesNotSee() throws Exception {
+        HostNetworkState before = HostNetworkState.read();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DemoSummary s;
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            s = Demo.run(Duration.ofSeconds(SECONDS), false, out, true);
+        }
+        String output = bytes.toString(StandardCharsets.UTF_8);
+        DemoFrame c = s.counts();
+        long sent = 0;
+        for (DemoScenario.Flow f : DemoScenario.FLOWS) {
+            sent += s.sent(f);
+        }
+        for (DemoScenario.Flow f : List.of(STEADY, FLOODER, TAGGED)) {
+            assertEquals(s.sent(f), s.arrived(f), f + "\n" + output);
+        }
+        assertEquals(0, s.arrived(CLOSED_PORT), output);
+        assertEquals(0, s.arrived(BLOCKED), output);
+        FlowSetup.Counts flows = c.flows().orElseThrow(() -> new AssertionError("no flow counters\n" + output));
+        assertTrue(flows.carried() > 0 && c.seen() < sent, "the queue saw only part of the traffic\n" + output);
+        assertEquals(sent, c.seen() + flows.carried() + flows.killed(), output);
+        assertEquals(s.sent(TAGGED), c.ruleHits().get(2), "marked packets stay per packet\n" + output);
+        assertEquals(0, s.library().unresolved(), output);
+        assertTrue(output.contains("connection mark set by: "), output);
+        assertTrue(output.contains("packets reached the queue"), output);
+        assertLeftAsFound(before);
+    }
+
     @Test
     void aFailurePartWayRemovesEverythingItMade() {
         HostNetworkState before = HostNetworkState.read();

@@ -62,7 +62,7 @@ class SamplesUnitTest {
             assertEquals(2, r.err().lines().count(), "one line and a hint: " + r.err());
             assertTrue(r.err().startsWith("error: stats: --"), r.err());
         }
-        for (String cmd : List.of("demo", "print", "firewall", "ratelimit", "dns-block", "rewrite", "stats")) {
+        for (String cmd : List.of("demo", "print", "firewall", "ratelimit", "dns-block", "rewrite", "stats", "rules")) {
             Result r = run(cmd, "--colour", "red");
             assertEquals(2, r.status(), cmd);
             assertEquals(2, r.err().lines().count(), "one line and a hint: " + r.err());
@@ -72,7 +72,7 @@ class SamplesUnitTest {
 
     @Test
     void eachCommandsHelpShowsTheRulesThatFeedIt() {
-        for (String cmd : List.of("print", "demo", "firewall", "ratelimit", "dns-block", "rewrite", "stats")) {
+        for (String cmd : List.of("print", "demo", "firewall", "ratelimit", "dns-block", "rewrite", "stats", "rules")) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.status(), cmd);
             assertTrue(r.out().contains("iptables -A") && r.out().contains("NFQUEUE --queue-num"), r.out());

@@ -86,8 +86,11 @@ public final class TestQueue implements AutoCloseable {
     /** Ids whose onNext into a pipeline of {@link #receive} has returned. */
     private final Set<Integer> delivered = ConcurrentHashMap.newKeySet();
     private static final Object PROGRAM = new Object();
-    /** The flow decisions as given: the kernel's record shows only the verdict and mark they became. */
-    private final Map<Integer, Verdict> flowDecisions = new ConcurrentHashMap<>();
+    /**
+     * The flow decisions among the verdicts, as the queue sent them (kernel verdict and mark, and
+     * the decision): the kernel's record alone cannot tell acceptFlow from accept with a mark.
+     */
+    private final Map<Integer, Verdict> flowVerdicts = new ConcurrentHashMap<>();
     private final ResolutionListener listener = this::resolved;
     private volatile PacketReceiver lastReceiver;
 
@@ -322,10 +325,10 @@ public final class TestQueue implements AutoCloseable {
     // ---- what the packets got ----
 
     private void resolved(Packet packet, Verdict verdict, DefaultVerdictCause cause) {
-        givenBy.putIfAbsent(packet.id(), cause == null ? PROGRAM : cause);
-        if (verdict.isFlowDecision()) {
-            flowDecisions.putIfAbsent(packet.id(), verdict);
+        if (verdict != null && verdict.isFlowDecision()) {
+            flowVerdicts.putIfAbsent(packet.id(), verdict);
         }
+        givenBy.putIfAbsent(packet.id(), cause == null ? PROGRAM : cause);
     }
 
     /** The verdicts the kernel applied so far, in the order it applied them. */
@@ -365,7 +368,7 @@ public final class TestQueue implements AutoCloseable {
             return null;
         }
         Verdict v = kernel.verdict(b.transport().lastVerdictFor(id));
-        Verdict flow = flowDecisions.get(id);
+        Verdict flow = flowVerdicts.get(id);
         if (flow != null && flow.kind() == v.kind() && flow.mark().equals(v.mark())) {
             v = flow;
         }
