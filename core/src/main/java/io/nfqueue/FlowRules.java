@@ -68,11 +68,13 @@ public final class FlowRules {
         private final String title;
         private final List<Rule> install;
         private final List<Rule> remove;
+        private final boolean repeat;
 
-        RuleSet(String title, List<Rule> install, List<Rule> remove) {
+        RuleSet(String title, List<Rule> install, List<Rule> remove, boolean repeat) {
             this.title = title;
             this.install = List.copyOf(install);
             this.remove = List.copyOf(remove);
+            this.repeat = repeat;
         }
 
         /** The commands that install the rules, in order. */
@@ -91,7 +93,15 @@ public final class FlowRules {
          */
         public RuleSet without(Role... roles) {
             Set<Role> drop = roles.length == 0 ? EnumSet.noneOf(Role.class) : EnumSet.copyOf(Arrays.asList(roles));
-            return new RuleSet(title, install.stream().filter(r -> !drop.contains(r.role())).toList(), remove);
+            if (repeat && drop.contains(Role.QUEUE)) {
+                // REPEAT re-runs only the hook entry that queued the packet: a queue rule elsewhere
+                // (an iptables chain beside this nft table) would never reach the copy rules here,
+                // and the packet would be queued again forever.
+                throw new IllegalStateException("in REPEAT mode the queue rule must stay in the chain of the copy "
+                        + "rules: the repeated packet re-runs only the chain that queued it; use Mode.ACCEPT to queue "
+                        + "from another chain or tool");
+            }
+            return new RuleSet(title, install.stream().filter(r -> !drop.contains(r.role())).toList(), remove, repeat);
         }
 
         /** A shell script: each command after a comment that says why it is there. */
@@ -222,7 +232,7 @@ public final class FlowRules {
             }
         }
         return new RuleSet("Flow offload for queue " + queue + " on " + iptablesChain(hook) + ", " + offload
-                + (connmarkByVerdict ? ", connection mark set by the verdict" : ""), install, remove);
+                + (connmarkByVerdict ? ", connection mark set by the verdict" : ""), install, remove, repeat);
     }
 
     private static void addRepeatSaves(List<Rule> install, String tool, String chain, String a, String d) {
@@ -286,7 +296,7 @@ public final class FlowRules {
         }
         List<Rule> remove = List.of(nft(Role.SETUP, "delete", "delete", "table", "inet", table));
         return new RuleSet("Flow offload for queue " + queue + " on the " + h + " hook, " + offload
-                + (connmarkByVerdict ? ", connection mark set by the verdict" : ""), install, remove);
+                + (connmarkByVerdict ? ", connection mark set by the verdict" : ""), install, remove, repeat);
     }
 
     private static Rule ipt(String tool, Role role, String table, List<String> args, String why) {

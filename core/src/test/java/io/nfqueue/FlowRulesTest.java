@@ -79,6 +79,14 @@ class FlowRulesTest {
     }
 
     @Test
+    void repeatModeRefusesToQueueFromAnotherChain() {
+        FlowRules.RuleSet set = FlowRules.forQueue(0).offload(FLOWS.mode(FlowOffload.Mode.REPEAT)).nft();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> set.without(FlowRules.Role.QUEUE));
+        assertTrue(e.getMessage().contains("REPEAT"), e.getMessage());
+        assertFalse(set.without(FlowRules.Role.JUMP).install().isEmpty());
+    }
+
+    @Test
     void aKernelThatTakesTheConnectionMarkInTheVerdictNeedsNoCopyingRules() {
         FlowRules rules = FlowRules.forQueue(0).offload(FLOWS).connmarkByVerdict(true);
         for (FlowRules.RuleSet set : List.of(rules.iptables(), rules.nft(),
