@@ -29,6 +29,15 @@ public final class BenchBlocking {
         if (batch != null) {
             options = options.batchSize(batch); // an experiment; the benchmark uses the default
         }
+        // bench/drain: a queue and a socket buffer that hold everything sent while the JVM is stopped.
+        Integer maxLength = Integer.getInteger("bench.maxLength");
+        if (maxLength != null) {
+            options = options.maxLength(maxLength);
+        }
+        Integer socketBuffer = Integer.getInteger("bench.socketBufferSize");
+        if (socketBuffer != null) {
+            options = options.socketBufferSize(socketBuffer);
+        }
         NetfilterQueue queue = NetfilterQueue.open(options);
         CountDownLatch finished = new CountDownLatch(1);
         long allocatedAtBind = BenchAlloc.allocatedBytes();

@@ -1,5 +1,6 @@
 import io.nfqueue.Packet;
 import io.nfqueue.QueueCounters;
+import io.nfqueue.QueueOptions;
 import io.nfqueue.reactor.PacketReceiver;
 import io.nfqueue.reactor.ReceiverOptions;
 import reactor.core.Disposable;
@@ -32,8 +33,17 @@ public final class BenchFlux {
         int last = Integer.parseInt(args[2]);
         Path netns = Path.of(args[3]);
         Integer batch = Integer.getInteger("bench.batchSize");
+        // bench/drain sets bench.maxLength and bench.socketBufferSize: a queue and a socket buffer
+        // that hold everything sent while the JVM is stopped.
+        Integer maxLength = Integer.getInteger("bench.maxLength");
+        Integer socketBuffer = Integer.getInteger("bench.socketBufferSize");
         ReceiverOptions options = ReceiverOptions.queues(first, last)
-                .queueOptions(q -> batch == null ? q.networkNamespace(netns) : q.networkNamespace(netns).batchSize(batch));
+                .queueOptions(q -> {
+                    QueueOptions o = q.networkNamespace(netns);
+                    o = batch == null ? o : o.batchSize(batch);
+                    o = maxLength == null ? o : o.maxLength(maxLength);
+                    return socketBuffer == null ? o : o.socketBufferSize(socketBuffer);
+                });
         if (args[0].equals("handoff")) {
             options = options.handoff(Schedulers.single());
         }

@@ -28,6 +28,16 @@
  * with an INPUT-hook rule, where a queued packet no longer holds the sender's send buffer, so
  * nothing paces the sender: what the queue cannot hold is lost, as from a real network.
  *
+ * With -R RATE it paces instead (bench/run --latency): datagram k is due at start + k / RATE
+ * seconds; whatever is due goes out in one sendmmsg (at most BATCH), then the sender sleeps until
+ * the next one is due. A sleep ends some microseconds late, so at high rates datagrams leave in
+ * small clumps of what fell due meanwhile, as they would from a busy host. With -S every datagram
+ * carries, in its first 8 payload bytes, CLOCK_REALTIME in nanoseconds taken just before the
+ * sendmmsg that sends it (udp_sink -L subtracts it from the kernel's receive stamp, which is
+ * CLOCK_REALTIME too). The stamp is when the datagram was handed to the kernel, not when it fell
+ * due: a sender kept off the CPU sends late and that delay is not counted (no coordinated-omission
+ * correction); bench/run reports how late the sender fell behind its schedule.
+ *
  * Every wait is bounded: SO_SNDTIMEO makes a blocked send return, and the whole run stops at
  * the -t deadline. Output (stdout, one line, key=value):
  *   sent=N errors=E stalls=S window_waits=W start_ns=T0 end_ns=T1 cpu_us=C
@@ -40,6 +50,7 @@
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -62,7 +73,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s -p PORT -n COUNT [-d DST] [-l LEN] [-s SRC]... [-b BATCH] [-w SNDBUF] [-t SECONDS]\n"
-            "          [-P FILE [-W WINDOW]] [-B BURST -I INTERVAL_US]\n"
+            "          [-P FILE [-W WINDOW]] [-B BURST -I INTERVAL_US] [-R RATE] [-S]\n"
             "  -d DST     destination IPv4 address (default 127.0.0.1)\n"
             "  -p PORT    destination UDP port\n"
             "  -n COUNT   datagrams to send\n"
@@ -74,7 +85,9 @@ static void usage(const char *argv0)
             "  -P FILE    the sink's progress file (udp_sink -P): keep at most WINDOW unread datagrams\n"
             "  -W WINDOW  datagrams sent and not yet read by the sink (default 4096)\n"
             "  -B BURST   send in bursts of BURST datagrams ...\n"
-            "  -I INTERVAL_US  ... one burst every INTERVAL_US microseconds\n",
+            "  -I INTERVAL_US  ... one burst every INTERVAL_US microseconds\n"
+            "  -R RATE    paced: RATE datagrams per second on a fixed schedule\n"
+            "  -S         stamp each datagram with CLOCK_REALTIME ns (first 8 payload bytes, needs -l >= 8)\n",
             argv0, MAX_BATCH);
     exit(2);
 }
@@ -85,10 +98,11 @@ int main(int argc, char **argv)
     const char *sources[MAX_SOURCES];
     int nsources = 0;
     long port = -1, count = -1, len = 64, batch = 32, sndbuf = 0, timeout = 120, window = 4096;
-    long burst = 0, interval_us = 0;
+    long burst = 0, interval_us = 0, rate = 0;
+    int stamp = 0;
     const char *progress_path = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "d:p:n:l:s:b:w:t:P:W:B:I:")) != -1) {
+    while ((opt = getopt(argc, argv, "d:p:n:l:s:b:w:t:P:W:B:I:R:S")) != -1) {
         switch (opt) {
         case 'd': dst = optarg; break;
         case 'p': port = parse_long(optarg, "port", 1, 65535); break;
@@ -108,11 +122,17 @@ int main(int argc, char **argv)
         case 'W': window = parse_long(optarg, "window", 1, 1L << 30); break;
         case 'B': burst = parse_long(optarg, "burst", 1, 1000000000L); break;
         case 'I': interval_us = parse_long(optarg, "interval", 1, 60000000L); break;
+        case 'R': rate = parse_long(optarg, "rate", 1, 100000000L); break;
+        case 'S': stamp = 1; break;
         default: usage(argv[0]);
         }
     }
-    if (port < 0 || count < 0 || optind != argc || (burst > 0) != (interval_us > 0))
+    if (port < 0 || count < 0 || optind != argc || (burst > 0) != (interval_us > 0) || (burst > 0 && rate > 0) ||
+        (stamp && len < 8))
         usage(argv[0]);
+    /* The default 50 us timer slack would make every paced sleep that much late. */
+    if (rate > 0)
+        prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     if (batch > window)
         batch = window;
     struct progress *progress = progress_path ? progress_map(progress_path, 0) : NULL;
@@ -155,16 +175,27 @@ int main(int argc, char **argv)
         }
     }
 
-    static unsigned char payload[MAX_PAYLOAD];
-    for (long i = 0; i < len; i++)
-        payload[i] = (unsigned char)('a' + i % 26);
-    struct iovec iov = {.iov_base = payload, .iov_len = (size_t)len};
+    /* One payload shared by every message, or with -S one per message of a batch (own stamps). */
+    int nbufs = stamp ? (int)batch : 1;
+    unsigned char *payloads = malloc((size_t)nbufs * (size_t)(len > 0 ? len : 1));
+    if (payloads == NULL) {
+        perror("udp_flood: malloc");
+        return 1;
+    }
+    for (int b = 0; b < nbufs; b++)
+        for (long i = 0; i < len; i++)
+            payloads[(size_t)b * (size_t)len + (size_t)i] = (unsigned char)('a' + i % 26);
+    static struct iovec iovs[MAX_BATCH];
     struct mmsghdr msgs[MAX_BATCH];
     memset(msgs, 0, sizeof(msgs));
     for (int i = 0; i < MAX_BATCH; i++) {
-        msgs[i].msg_hdr.msg_iov = &iov;
+        iovs[i].iov_base = payloads + (size_t)(stamp ? (i < nbufs ? i : 0) : 0) * (size_t)len;
+        iovs[i].iov_len = (size_t)len;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
+    /* Paced mode: the largest lag behind schedule seen, in ns (reported as max_late_us). */
+    uint64_t max_late = 0;
 
     long sent = 0, errors = 0, stalls = 0, window_waits = 0, bursts = 0;
     int last_errno = 0;
@@ -188,6 +219,28 @@ int main(int argc, char **argv)
             }
         }
         long left = burst_end - sent;
+        if (rate > 0) {
+            /* Datagram `sent` is due at start + sent / rate: sleep until then, then send all that is due. */
+            uint64_t due = start + (uint64_t)((__int128)sent * 1000000000 / rate);
+            uint64_t t = now_ns();
+            if (t < due) {
+                struct timespec ts = {.tv_sec = (time_t)(due / 1000000000ull), .tv_nsec = (long)(due % 1000000000ull)};
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+                }
+                t = now_ns();
+            }
+            if (t > due && t - due > max_late)
+                max_late = t - due;
+            long ndue = (long)((__int128)(t - start) * rate / 1000000000) + 1 - sent;
+            if (ndue < left)
+                left = ndue;
+            if (left < 1)
+                left = 1;
+            if (t > deadline) {
+                fprintf(stderr, "udp_flood: deadline of %ld s reached after %ld datagrams\n", timeout, sent);
+                break;
+            }
+        }
         unsigned int n = (unsigned int)(left < batch ? left : batch);
         if (progress != NULL) {
             if (atomic_load(&progress->sink_done)) {
@@ -213,6 +266,13 @@ int main(int argc, char **argv)
                 continue;
             }
         }
+        if (stamp) {
+            struct timespec rt;
+            clock_gettime(CLOCK_REALTIME, &rt);
+            int64_t ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+            for (unsigned int i = 0; i < n; i++)
+                memcpy(iovs[i].iov_base, &ns, sizeof(ns));
+        }
         int r = sendmmsg(fds[which], msgs, n, 0);
         if (r > 0) {
             sent += r;
@@ -233,11 +293,13 @@ int main(int argc, char **argv)
         }
     }
     uint64_t end = now_ns();
-    printf("sent=%ld errors=%ld stalls=%ld window_waits=%ld bursts=%ld start_ns=%llu end_ns=%llu cpu_us=%llu\n",
-           sent - errors, errors, stalls, window_waits, burst > 0 ? bursts + 1 : 0, (unsigned long long)start, (unsigned long long)end, cpu_us());
+    printf("sent=%ld errors=%ld stalls=%ld window_waits=%ld bursts=%ld start_ns=%llu end_ns=%llu cpu_us=%llu max_late_us=%llu\n",
+           sent - errors, errors, stalls, window_waits, burst > 0 ? bursts + 1 : 0, (unsigned long long)start, (unsigned long long)end, cpu_us(),
+           (unsigned long long)(max_late / 1000));
     if (errors > 0)
         fprintf(stderr, "udp_flood: %ld send errors, last: %s\n", errors, strerror(last_errno));
     for (int i = 0; i < nsock; i++)
         close(fds[i]);
+    free(payloads);
     return sent < count ? 1 : 0;
 }

@@ -11,6 +11,12 @@
  * datagrams between its send and this read, so a sink that other load keeps off the CPU slows
  * the sender down instead of overflowing its socket buffer. When the sink stops (done, or idle
  * too long) it says so there, and the sender stops at once instead of waiting for its deadline.
+ * With -L FILE (bench/run --latency) it asks for receive timestamps (SO_TIMESTAMPNS: CLOCK_REALTIME,
+ * taken by the kernel when loopback hands the datagram, verdict given, to the receive path) and
+ * writes, per datagram and in arrival order, that stamp minus the sender's (udp_flood -S, first 8
+ * payload bytes) as a little-endian int64 in nanoseconds. The kernel's stamp, not the time read()
+ * returns, so that the sink's own scheduling on a busy machine is not counted as the consumer's.
+ * A datagram without a kernel stamp gets the sink's clock instead and is counted (nostamp=N).
  * Output (stdout, last line, key=value):
  *   received=N bytes=B first_ns=T0 last_ns=T1 complete=0|1 cpu_us=C
  * with CLOCK_MONOTONIC timestamps (comparable with udp_flood's) and the sink's own CPU time.
@@ -48,7 +54,8 @@ static void usage(const char *argv0)
             "  -i IDLE_MS  stop when nothing arrived for this long after the first datagram (default 3000)\n"
             "  -f FIRST_MS stop when the first datagram does not come within this (default 60000)\n"
             "  -t SECONDS  stop after this long in any case (default 300)\n"
-            "  -P FILE     publish the count in FILE for udp_flood -P (the sender's window)\n",
+            "  -P FILE     publish the count in FILE for udp_flood -P (the sender's window)\n"
+            "  -L FILE     write each datagram's one-way time (ns, int64) to FILE (needs udp_flood -S)\n",
             argv0);
     exit(2);
 }
@@ -57,9 +64,10 @@ int main(int argc, char **argv)
 {
     const char *addr = "0.0.0.0";
     const char *progress_path = NULL;
+    const char *latency_path = NULL;
     long port = -1, expect = -1, rcvbuf = 64L << 20, idle_ms = 3000, first_ms = 60000, total_s = 300;
     int opt;
-    while ((opt = getopt(argc, argv, "a:p:n:r:i:f:t:P:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:n:r:i:f:t:P:L:")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = parse_long(optarg, "port", 1, 65535); break;
@@ -69,6 +77,7 @@ int main(int argc, char **argv)
         case 'f': first_ms = parse_long(optarg, "first", 1, 3600000); break;
         case 't': total_s = parse_long(optarg, "timeout", 1, 86400); break;
         case 'P': progress_path = optarg; break;
+        case 'L': latency_path = optarg; break;
         default: usage(argv[0]);
         }
     }
@@ -100,7 +109,18 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    FILE *latency = NULL;
+    if (latency_path != NULL) {
+        latency = fopen(latency_path, "we");
+        if (latency == NULL || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
+            fprintf(stderr, "udp_sink: %s: %s\n", latency_path, strerror(errno));
+            return 1;
+        }
+        static char latency_buf[1 << 20];
+        setvbuf(latency, latency_buf, _IOFBF, sizeof(latency_buf));
+    }
     static unsigned char bufs[BATCH][SLOT];
+    static char controls[BATCH][CMSG_SPACE(sizeof(struct timespec))];
     struct iovec iovs[BATCH];
     struct mmsghdr msgs[BATCH];
     memset(msgs, 0, sizeof(msgs));
@@ -110,6 +130,7 @@ int main(int argc, char **argv)
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
+    long nostamp = 0, short_datagrams = 0;
 
     struct progress *progress = progress_path ? progress_map(progress_path, 1) : NULL;
 
@@ -121,6 +142,11 @@ int main(int argc, char **argv)
     uint64_t start = now_ns(), first = 0, last = 0;
     uint64_t deadline = start + (uint64_t)total_s * 1000000000ull;
     while (received < expect) {
+        if (latency != NULL)
+            for (int i = 0; i < BATCH; i++) {
+                msgs[i].msg_hdr.msg_control = controls[i];
+                msgs[i].msg_hdr.msg_controllen = sizeof(controls[i]);
+            }
         int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
         uint64_t t = now_ns();
         if (n > 0) {
@@ -130,6 +156,31 @@ int main(int argc, char **argv)
             received += n;
             for (int i = 0; i < n; i++)
                 bytes += msgs[i].msg_len;
+            if (latency != NULL) {
+                struct timespec rt;
+                clock_gettime(CLOCK_REALTIME, &rt);
+                for (int i = 0; i < n; i++) {
+                    if (msgs[i].msg_len < 8) {
+                        short_datagrams++;
+                        continue;
+                    }
+                    int64_t sent_ns, recv_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+                    memcpy(&sent_ns, bufs[i], sizeof(sent_ns));
+                    int stamped = 0;
+                    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                            struct timespec ts;
+                            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+                            recv_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+                            stamped = 1;
+                        }
+                    }
+                    if (!stamped)
+                        nostamp++;
+                    int64_t d = recv_ns - sent_ns;
+                    fwrite(&d, sizeof(d), 1, latency);
+                }
+            }
             if (progress != NULL) {
                 atomic_store(&progress->received, (uint32_t)received);
                 if (atomic_load(&progress->waiting))
@@ -150,8 +201,11 @@ int main(int argc, char **argv)
         atomic_store(&progress->sink_done, 1);
         syscall(SYS_futex, &progress->received, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
     }
-    printf("received=%ld bytes=%llu first_ns=%llu last_ns=%llu complete=%d cpu_us=%llu\n", received, bytes,
-           (unsigned long long)first, (unsigned long long)last, received >= expect ? 1 : 0, cpu_us());
+    if (latency != NULL && fclose(latency) != 0)
+        perror("udp_sink: latency file");
+    printf("received=%ld bytes=%llu first_ns=%llu last_ns=%llu complete=%d cpu_us=%llu nostamp=%ld short=%ld\n", received,
+           bytes, (unsigned long long)first, (unsigned long long)last, received >= expect ? 1 : 0, cpu_us(), nostamp,
+           short_datagrams);
     close(fd);
     return received >= expect ? 0 : 1;
 }
