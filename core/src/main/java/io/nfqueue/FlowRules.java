@@ -128,19 +128,22 @@ public final class FlowRules {
     private final FlowOffload offload;
     private final boolean bypass;
     private final boolean connmarkByVerdict;
+    private final FlowMatch match;
 
-    private FlowRules(int queue, Hook hook, FlowOffload offload, boolean bypass, boolean connmarkByVerdict) {
+    private FlowRules(int queue, Hook hook, FlowOffload offload, boolean bypass, boolean connmarkByVerdict,
+                      FlowMatch match) {
         this.queue = queue;
         this.hook = hook;
         this.offload = offload;
         this.bypass = bypass;
         this.connmarkByVerdict = connmarkByVerdict;
+        this.match = match;
     }
 
     /** Rules for queue {@code number} on {@link Hook#LOCAL_IN}, {@code FlowOffload.mask(0x00300000)}. */
     public static FlowRules forQueue(int number) {
         QueueOptions.checkQueueNumber(number);
-        return new FlowRules(number, Hook.LOCAL_IN, FlowOffload.mask(0x0030_0000), false, false);
+        return new FlowRules(number, Hook.LOCAL_IN, FlowOffload.mask(0x0030_0000), false, false, null);
     }
 
     /** The hook whose packets are queued (not {@link Hook#UNKNOWN}). */
@@ -150,12 +153,12 @@ public final class FlowRules {
             throw new IllegalArgumentException(
                     "rules need a known hook: PRE_ROUTING, LOCAL_IN, FORWARD, LOCAL_OUT or POST_ROUTING");
         }
-        return new FlowRules(queue, newHook, offload, bypass, connmarkByVerdict);
+        return new FlowRules(queue, newHook, offload, bypass, connmarkByVerdict, match);
     }
 
     /** The mark bits and mode the queue uses: the same instance as its {@link QueueOptions#flowOffload(FlowOffload)}. */
     public FlowRules offload(FlowOffload newOffload) {
-        return new FlowRules(queue, hook, Objects.requireNonNull(newOffload, "offload"), bypass, connmarkByVerdict);
+        return new FlowRules(queue, hook, Objects.requireNonNull(newOffload, "offload"), bypass, connmarkByVerdict, match);
     }
 
     /**
@@ -163,7 +166,7 @@ public final class FlowRules {
      * has the queue bound. Decided connections flow either way: their packets never reach the queue.
      */
     public FlowRules bypass(boolean enabled) {
-        return new FlowRules(queue, hook, offload, enabled, connmarkByVerdict);
+        return new FlowRules(queue, hook, offload, enabled, connmarkByVerdict, match);
     }
 
     /**
@@ -171,7 +174,15 @@ public final class FlowRules {
      * leaves out the rules that copy the packet mark to the connection.
      */
     public FlowRules connmarkByVerdict(boolean byVerdict) {
-        return new FlowRules(queue, hook, offload, bypass, byVerdict);
+        return new FlowRules(queue, hook, offload, bypass, byVerdict, match);
+    }
+
+    /**
+     * Only packets that match go through the rules (and can be queued); the others pass them by.
+     * Without a match (the default) every packet of the hook does.
+     */
+    public FlowRules match(FlowMatch newMatch) {
+        return new FlowRules(queue, hook, offload, bypass, connmarkByVerdict, Objects.requireNonNull(newMatch, "match"));
     }
 
     /** iptables and ip6tables commands (the legacy or the nft backend alike). */
@@ -208,9 +219,10 @@ public final class FlowRules {
             install.add(ipt(tool, Role.QUEUE, "mangle", q, "Only connections with no decision reach the queue"
                     + (bypass ? "; while no program has it bound they pass (--queue-bypass)"
                     : "; while no program has it bound the kernel drops them")));
-            install.add(ipt(tool, Role.JUMP, "mangle", List.of("-I", iptablesChain(hook), "1", "-j", chain),
-                    "Every packet of the hook goes through these rules first"));
-            remove.add(ipt(tool, Role.JUMP, "mangle", List.of("-D", iptablesChain(hook), "-j", chain), "jump"));
+            install.add(ipt(tool, Role.JUMP, "mangle", jump("-I", iptablesChain(hook), "1", chain),
+                    match == null ? "Every packet of the hook goes through these rules first"
+                            : "The packets of the match go through these rules first; the others pass them by"));
+            remove.add(ipt(tool, Role.JUMP, "mangle", jump("-D", iptablesChain(hook), null, chain), "jump"));
             remove.add(ipt(tool, Role.SETUP, "mangle", List.of("-F", chain), "flush"));
             remove.add(ipt(tool, Role.SETUP, "mangle", List.of("-X", chain), "delete"));
             if (!repeat && !connmarkByVerdict) {
@@ -232,7 +244,22 @@ public final class FlowRules {
             }
         }
         return new RuleSet("Flow offload for queue " + queue + " on " + iptablesChain(hook) + ", " + offload
-                + (connmarkByVerdict ? ", connection mark set by the verdict" : ""), install, remove, repeat);
+                + (connmarkByVerdict ? ", connection mark set by the verdict" : "")
+                + (match == null ? "" : ", only packets of " + match), install, remove, repeat);
+    }
+
+    /** {@code -I CHAIN 1 [match] -j TARGET}, or {@code -D CHAIN [match] -j TARGET} with position null. */
+    private List<String> jump(String op, String from, String position, String target) {
+        List<String> args = new ArrayList<>(List.of(op, from));
+        if (position != null) {
+            args.add(position);
+        }
+        if (match != null) {
+            args.addAll(match.iptablesArgs());
+        }
+        args.add("-j");
+        args.add(target);
+        return args;
     }
 
     private static void addRepeatSaves(List<Rule> install, String tool, String chain, String a, String d) {
@@ -273,11 +300,11 @@ public final class FlowRules {
                     "or", d, "drop"));
         }
         install.add(nft(Role.SKIP_ACCEPTED, "Later packets of an accepted connection pass without the queue: the offload",
-                "add", "rule", "inet", table, "decide", "ct", "mark", "and", m, "==", a, "accept"));
-        install.add(nft(Role.SKIP_DROPPED, "Later packets of a dropped connection die here, in the kernel", "add", "rule",
-                "inet", table, "decide", "ct", "mark", "and", m, "==", d, "drop"));
-        List<String> q = new ArrayList<>(List.of("add", "rule", "inet", table, "decide", "ct", "mark", "and", m, "==",
-                "0x0", "queue", "num", Integer.toString(queue)));
+                decideRule(table, "ct", "mark", "and", m, "==", a, "accept")));
+        install.add(nft(Role.SKIP_DROPPED, "Later packets of a dropped connection die here, in the kernel",
+                decideRule(table, "ct", "mark", "and", m, "==", d, "drop")));
+        List<String> q = new ArrayList<>(List.of(decideRule(table, "ct", "mark", "and", m, "==", "0x0", "queue", "num",
+                Integer.toString(queue))));
         if (bypass) {
             q.add("bypass");
         }
@@ -296,7 +323,18 @@ public final class FlowRules {
         }
         List<Rule> remove = List.of(nft(Role.SETUP, "delete", "delete", "table", "inet", table));
         return new RuleSet("Flow offload for queue " + queue + " on the " + h + " hook, " + offload
-                + (connmarkByVerdict ? ", connection mark set by the verdict" : ""), install, remove, repeat);
+                + (connmarkByVerdict ? ", connection mark set by the verdict" : "")
+                + (match == null ? "" : ", only packets of " + match), install, remove, repeat);
+    }
+
+    /** A rule of the decide chain, behind the match when there is one. */
+    private String[] decideRule(String table, String... words) {
+        List<String> args = new ArrayList<>(List.of("add", "rule", "inet", table, "decide"));
+        if (match != null) {
+            args.addAll(match.nftWords());
+        }
+        args.addAll(List.of(words));
+        return args.toArray(String[]::new);
     }
 
     private static Rule ipt(String tool, Role role, String table, List<String> args, String why) {

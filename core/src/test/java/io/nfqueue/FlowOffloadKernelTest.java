@@ -277,6 +277,36 @@ class FlowOffloadKernelTest {
     }
 
     /**
+     * With a match, only the matching flow goes through the rules: a flow to another port passes
+     * them by, is never queued, and arrives whole even though no rule decided it.
+     */
+    @Test
+    void aMatchKeepsOtherTrafficAwayFromTheQueue() throws Exception {
+        FlowOffload offload = FlowOffload.mask(MASK);
+        int otherPort = UDP_PORT + 1;
+        install(FlowRules.forQueue(QUEUE).hook(Hook.LOCAL_IN).offload(offload)
+                .match(FlowMatch.udpDestinationPort(UDP_PORT)).iptables());
+        try (Consumer consumer = new Consumer(server.queueOptions(QUEUE).flowOffload(offload), p -> Verdict.acceptFlow());
+             DatagramChannel sink = server.udpSocket(SERVER, UDP_PORT);
+             DatagramChannel otherSink = server.udpSocket(SERVER, otherPort);
+             DatagramChannel sender = client.udpSocket(CLIENT, 0)) {
+            byte[] data = new byte[100];
+            for (int i = 0; i < 200; i++) {
+                Udp.send(sender, SERVER, otherPort, data);
+            }
+            long other = Udp.receive(otherSink, 200, Duration.ofSeconds(2), Duration.ofSeconds(10)).size();
+            assertEquals(0, consumer.seen(), "no packet of the other port reached the queue");
+            long got = udpFlow(sender, sink);
+            System.out.printf("FlowOffloadKernelTest match: other port %d of 200 arrived, queue saw %d; matching flow "
+                    + "%d of %d arrived%n", other, consumer.seen(), got, DATAGRAMS);
+            consumer.assertNoFailure();
+            assertEquals(200, other);
+            assertEquals(DATAGRAMS, got);
+            assertTrue(consumer.seen() >= 1 && consumer.seen() <= HANDFUL, "the queue saw a handful: " + consumer.seen());
+        }
+    }
+
+    /**
      * The first datagram gets a plain accept (its connection entry is confirmed when it reaches
      * the socket), the second {@code dropFlow}: not one of the 9 998 after it arrives, and none
      * of them reaches the queue.

@@ -79,6 +79,33 @@ class FlowRulesTest {
     }
 
     @Test
+    void aMatchNarrowsTheJumpInIptablesAndEveryDecideRuleInNft() {
+        FlowRules rules = FlowRules.forQueue(2).offload(FLOWS).match(FlowMatch.udpDestinationPort(53));
+        FlowRules.RuleSet ipt = rules.iptables();
+        assertTrue(commands(ipt, FlowRules.Role.JUMP).contains(
+                "iptables -w -t mangle -I INPUT 1 -p udp --dport 53 -j NFQ-FLOW-2"), ipt.script());
+        assertTrue(ipt.remove().stream().map(FlowRules.Rule::command).toList()
+                .contains("ip6tables -w -t mangle -D INPUT -p udp --dport 53 -j NFQ-FLOW-2"));
+        FlowRules.RuleSet nft = rules.nft();
+        assertEquals(List.of("nft add rule inet nfq_flow_2 decide udp dport 53 ct mark and 0x300000 == 0x0 queue num 2"),
+                commands(nft, FlowRules.Role.QUEUE));
+        assertTrue(commands(nft, FlowRules.Role.SKIP_ACCEPTED).get(0).contains("decide udp dport 53 ct mark"));
+        assertTrue(nft.script().contains("only packets of FlowMatch[iptables -p udp --dport 53; nft udp dport 53]"));
+    }
+
+    @Test
+    void matchesAreCheckedWhenMade() {
+        assertThrows(IllegalArgumentException.class, () -> FlowMatch.tcpDestinationPort(0));
+        assertThrows(IllegalArgumentException.class, () -> FlowMatch.udpDestinationPort(65536));
+        assertThrows(IllegalArgumentException.class, () -> FlowMatch.custom(List.of(), List.of("iifname", "eth0")));
+        assertThrows(IllegalArgumentException.class, () -> FlowMatch.custom(List.of("-i", " "), List.of("iifname", "eth0")));
+        assertThrows(IllegalArgumentException.class, () -> FlowMatch.custom(List.of("-i", "eth0"), List.of("iifname\n")));
+        FlowMatch m = FlowMatch.custom(List.of("-i", "eth0"), List.of("iifname", "eth0"));
+        assertEquals(List.of("-i", "eth0"), m.iptablesArgs());
+        assertEquals(FlowMatch.tcpDestinationPort(443), FlowMatch.tcpDestinationPort(443));
+    }
+
+    @Test
     void repeatModeRefusesToQueueFromAnotherChain() {
         FlowRules.RuleSet set = FlowRules.forQueue(0).offload(FLOWS.mode(FlowOffload.Mode.REPEAT)).nft();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> set.without(FlowRules.Role.QUEUE));
