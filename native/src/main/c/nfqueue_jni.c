@@ -144,7 +144,8 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved)
         goto fail;
     if (nfq_jni_register_constants(env, natives_class) || nfq_jni_register_socket(env, natives_class) ||
         nfq_jni_register_receive(env, natives_class) || nfq_jni_register_verdict(env, natives_class) ||
-        nfq_jni_register_netns(env, natives_class) || nfq_jni_register_conntrack(env, natives_class))
+        nfq_jni_register_netns(env, natives_class) || nfq_jni_register_conntrack(env, natives_class) ||
+        nfq_jni_register_synthetic(env, natives_class))
         goto fail;
     return JNI_VERSION_1_8;
 

@@ -31,7 +31,28 @@ struct nfq_jni_socket {
     struct iovec *iovs;
     uint8_t *send_buf;       /* netlink messages built from the Java verdict records */
     int send_capacity;
+    /* A synthetic handle (fd -1) has no socket: receive replays these packet messages and
+     * sends go nowhere, so a program can run its receive path before it binds (warm-up). */
+    int synthetic;
+    struct nfq_jni_template *templates;
+    int template_count;
+    uint32_t next_id;
+    uint32_t next_template;
+    uint64_t remaining;      /* packets still to hand out; then it is an idle socket */
 };
+
+/* One NFQNL_MSG_PACKET message as the kernel would send it, and where its packet id sits. */
+struct nfq_jni_template {
+    uint8_t *message;
+    size_t length;
+    size_t id_offset;
+};
+
+/* Fills up to n receive slots from the templates of a synthetic handle, as recvmmsg would;
+ * returns how many. */
+int nfq_jni_synthetic_fill(struct nfq_jni_socket *s, int n);
+/* Frees what a synthetic handle owns beyond the common state. */
+void nfq_jni_synthetic_free(struct nfq_jni_socket *s);
 
 /* Throws io.nfqueue.internal.ErrnoException(operation, errno) in the calling thread. */
 void nfq_jni_throw_errno(JNIEnv *env, const char *operation, int err);
@@ -45,6 +66,7 @@ int nfq_jni_register_verdict(JNIEnv *env, jclass natives);
 int nfq_jni_register_constants(JNIEnv *env, jclass natives);
 int nfq_jni_register_netns(JNIEnv *env, jclass natives);
 int nfq_jni_register_conntrack(JNIEnv *env, jclass natives);
+int nfq_jni_register_synthetic(JNIEnv *env, jclass natives);
 
 /* Moves the calling thread into the network namespace at path; returns a descriptor of the one
  * it was in, or -1 with an exception pending. */

@@ -205,11 +205,15 @@ static jint JNICALL nfqueue_receive(JNIEnv *env, jclass cls, jlong handle, jint 
         s->msgs[i].msg_len = 0;
     }
     int got;
-    do {
-        got = recvmmsg(s->fd, s->msgs, (unsigned int)n, MSG_DONTWAIT, NULL);
-    } while (got < 0 && errno == EINTR);
-    if (got < 0)
-        return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+    if (s->synthetic) {
+        got = nfq_jni_synthetic_fill(s, n);
+    } else {
+        do {
+            got = recvmmsg(s->fd, s->msgs, (unsigned int)n, MSG_DONTWAIT, NULL);
+        } while (got < 0 && errno == EINTR);
+        if (got < 0)
+            return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+    }
 
     struct nfq_jni_record *records = (struct nfq_jni_record *)s->records;
     int written = 0;

@@ -270,6 +270,8 @@ static jint JNICALL nfqueue_configure(JNIEnv *env, jclass cls, jlong handle, jin
         mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl((uint32_t)flags));
         mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl((uint32_t)mask));
     }
+    if (s->synthetic)
+        return 0; /* no kernel behind it: every setting is taken */
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     for (;;) {
         ssize_t sent = sendto(s->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
@@ -290,10 +292,12 @@ static jint JNICALL nfqueue_await(JNIEnv *env, jclass cls, jlong handle, jint ti
     if (s == NULL)
         return -EBADF;
     struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->wake_fd, .events = POLLIN}};
-    int ready = poll(p, 2, timeout_ms);
+    /* A synthetic handle with packets left reports readable at once; poll ignores its fd -1. */
+    int has_synthetic = s->synthetic && s->remaining > 0;
+    int ready = poll(p, 2, has_synthetic ? 0 : timeout_ms);
     if (ready < 0)
         return errno == EINTR ? 0 : -errno;
-    int result = 0;
+    int result = has_synthetic ? 1 : 0;
     if (p[0].revents & (POLLIN | POLLERR))
         result |= 1;
     if (p[1].revents & POLLIN) {
@@ -337,6 +341,8 @@ static jint JNICALL nfqueue_rcvbuf(JNIEnv *env, jclass cls, jlong handle)
     struct nfq_jni_socket *s = nfq_jni_socket_of(env, handle);
     if (s == NULL)
         return -EBADF;
+    if (s->synthetic)
+        return s->slots * s->slot_size; /* what the receive slots hold: the nearest thing to a buffer */
     int value = 0;
     socklen_t len = sizeof(value);
     if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &value, &len) != 0)
@@ -352,8 +358,10 @@ static void JNICALL nfqueue_close(JNIEnv *env, jclass cls, jlong handle)
         return;
     struct nfq_jni_socket *s = (struct nfq_jni_socket *)(intptr_t)handle;
     /* Closing the socket destroys every queue instance it owns (nfqnl_rcv_nl_event). */
-    close(s->fd);
+    if (s->fd >= 0)
+        close(s->fd);
     close(s->wake_fd);
+    nfq_jni_synthetic_free(s);
     free(s->msgs);
     free(s->iovs);
     free(s->send_buf);

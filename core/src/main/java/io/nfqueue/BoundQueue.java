@@ -129,6 +129,37 @@ public final class BoundQueue implements AutoCloseable {
     }
 
     /**
+     * A queue bound to no kernel queue, for warming up a JVM before it binds the real one (see
+     * {@link NetfilterQueue#warmUp}): {@link #receive} hands out {@code packets} synthetic
+     * packets, laid out by the native library exactly as the kernel sends them and decoded by the
+     * same code, and then none, like an idle queue; verdicts are checked and encoded as for a real
+     * queue, then discarded. The packets are
+     * UDP and TCP over IPv4 and IPv6 between documentation addresses (192.0.2.1 to 198.51.100.7,
+     * 2001:db8::1 to 2001:db8::7, port 40000 to 5001), 64 bytes of payload, correct checksums,
+     * queued at FORWARD, every other one with mark 0x10, copied as {@code options} says
+     * (copy mode and range). Every option applies but the network namespace and flow offload,
+     * which are left out: nothing is bound. Needs no privilege; {@link #stats()} finds no queue.
+     *
+     * @throws IllegalArgumentException if {@code packets} is negative
+     * @throws NativeLibraryUnavailableException when the native library cannot load
+     */
+    public static BoundQueue openSynthetic(QueueOptions options, long packets) {
+        Objects.requireNonNull(options, "options");
+        if (packets < 0) {
+            throw new IllegalArgumentException("synthetic packets must not be negative: " + packets);
+        }
+        NativeAccess.ensureLoaded();
+        NativeConstants k = NativeConstants.get();
+        int copyRange = switch (options.copyMode()) {
+            case PACKET -> options.copyRange();
+            case META, NONE -> 0;
+        };
+        Transport t = NativeTransport.openSynthetic(options.queueNumber(), k.hookForward, copyRange, SyntheticPackets.mix(),
+                packets);
+        return open(options.noFlowOffload().withoutNetworkNamespace(), t);
+    }
+
+    /**
      * Binds over a given transport instead of a netlink socket. Package-private, since
      * {@link Transport} is internal: the test kit (nfqueue-test's {@code TestQueue}) and tests in
      * other packages reach it through {@code io.nfqueue.internal.access.TransportBinding}, which

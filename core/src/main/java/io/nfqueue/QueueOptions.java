@@ -225,6 +225,11 @@ public final class QueueOptions {
         return with(f -> f.networkNamespace = path);
     }
 
+    /** These options without a network namespace: for a queue that binds nothing (a synthetic one). */
+    QueueOptions withoutNetworkNamespace() {
+        return with(f -> f.networkNamespace = null);
+    }
+
     /** Datagrams read per receive call (1..1024): one JNI crossing and one recvmmsg per batch. */
     public QueueOptions batchSize(int datagrams) {
         if (datagrams < 1 || datagrams > MAX_BATCH_SIZE) {

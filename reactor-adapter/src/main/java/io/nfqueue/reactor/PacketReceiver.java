@@ -14,11 +14,13 @@ import org.reactivestreams.Publisher;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.core.publisher.ParallelFlux;
 import reactor.util.function.Tuples;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -163,6 +165,55 @@ public final class PacketReceiver {
         Objects.requireNonNull(pipeline, "pipeline");
         return Flux.defer(() -> Flux.<R>from(Objects.requireNonNull(pipeline.apply(receive()),
                 "the pipeline returned null"))).transform(Verdicts.resolveDropped());
+    }
+
+    /**
+     * Runs this receiver's path ({@link #receive()}, its receive loop, emission, demand and
+     * verdicts) over {@code packets} synthetic packets when subscribed, before any queue is bound,
+     * with {@link Packet#accept()} as the subscriber: see {@link #warmUp(int, Function)}.
+     */
+    public Mono<Duration> warmUp(int packets) {
+        return warmUp(packets, flux -> flux.doOnNext(Packet::accept));
+    }
+
+    /**
+     * Runs {@code pipeline} through {@link #receive(Function)} over {@code packets} synthetic
+     * packets, when subscribed, so that the JIT has compiled the receive path (and the pipeline)
+     * before the first real packet: a fresh JVM otherwise spends about twice the steady-state CPU
+     * on each of its first 100 000-200 000 packets (docs/performance.md, "Warm-up"). Binds nothing
+     * and needs no privilege: each queue of the range is replaced by
+     * {@link BoundQueue#openSynthetic} with the options this receiver would bind it with, and the
+     * packets are spread over them. Emits how long it took, then completes.
+     *
+     * <pre>{@code
+     * PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(1));
+     * Disposable running = receiver.warmUp(200_000)
+     *         .thenMany(receiver.receive(packets -> packets.doOnNext(Packet::accept)))
+     *         .subscribe();
+     * }</pre>
+     *
+     * The pipeline must be safe to run on made-up packets (UDP and TCP between documentation
+     * addresses; nothing with effects outside the packet) and give each packet a verdict. Run it
+     * before a restarted program's old instance stops, or while traffic bypasses the queue: the
+     * time it takes is time the queue would be unbound otherwise.
+     *
+     * @throws IllegalArgumentException if {@code packets} is not positive
+     */
+    public Mono<Duration> warmUp(int packets, Function<? super Flux<Packet>, ? extends Publisher<?>> pipeline) {
+        if (packets < 1) {
+            throw new IllegalArgumentException("warm-up packets must be at least 1: " + packets);
+        }
+        Objects.requireNonNull(pipeline, "pipeline");
+        int queues = options.queueCount();
+        long perQueue = (packets + queues - 1) / queues;
+        return Mono.defer(() -> {
+            long start = System.nanoTime();
+            PacketReceiver synthetic = new PacketReceiver(options, o -> BoundQueue.openSynthetic(o, perQueue), timings);
+            // take: the subscription ends, and the synthetic queues close, after their last packet.
+            Function<Flux<Packet>, Publisher<Object>> counted = flux -> Flux.from(pipeline.apply(flux.take(perQueue * queues)));
+            return synthetic.receive(counted)
+                    .then(Mono.fromSupplier(() -> Duration.ofNanos(System.nanoTime() - start)));
+        });
     }
 
     /** One rail per queue of the range, each with its own demand and receive thread. */
