@@ -3,6 +3,7 @@ import io.nfqueue.Packet;
 import io.nfqueue.QueueOptions;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  *
  * Binds QUEUE inside the namespace at NETNS_PATH (QueueOptions.networkNamespace: the JVM itself
  * stays where it is) with the library's defaults (-Dbench.batchSize=N changes the receive batch,
- * for experiments), prints "BOUND queue=N", then runs
+ * for experiments; -Dbench.syntheticWarmUp=N first runs NetfilterQueue.warmUp over N synthetic
+ * packets), prints "BOUND queue=N", then runs
  * {@code queue.run(Packet::accept)} on the main thread until SIGTERM, which closes the queue
  * from a shutdown hook; the library's counters then go to stderr.
  */
@@ -37,6 +39,12 @@ public final class BenchBlocking {
         Integer socketBuffer = Integer.getInteger("bench.socketBufferSize");
         if (socketBuffer != null) {
             options = options.socketBufferSize(socketBuffer);
+        }
+        // Consumer cw: the library's warm-up over synthetic packets, before binding, as a user would.
+        Integer syntheticWarmUp = Integer.getInteger("bench.syntheticWarmUp");
+        if (syntheticWarmUp != null) {
+            Duration took = NetfilterQueue.warmUp(options, syntheticWarmUp);
+            System.err.println("BenchBlocking: synthetic warm-up of " + syntheticWarmUp + " packets took " + took.toMillis() + " ms");
         }
         NetfilterQueue queue = NetfilterQueue.open(options);
         CountDownLatch finished = new CountDownLatch(1);

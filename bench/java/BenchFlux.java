@@ -7,6 +7,7 @@ import reactor.core.Disposable;
 import reactor.core.scheduler.Schedulers;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -15,7 +16,8 @@ import java.util.concurrent.CountDownLatch;
  * <pre>java -cp nfqueue-samples.jar:classes BenchFlux emit|handoff FIRST_QUEUE LAST_QUEUE NETNS_PATH</pre>
  *
  * {@code PacketReceiver.create(ReceiverOptions.queues(first, last)...).receive().subscribe(Packet::accept)}
- * with the library's defaults (-Dbench.batchSize=N changes the receive batch, for experiments);
+ * with the library's defaults (-Dbench.batchSize=N changes the receive batch, for experiments;
+ * -Dbench.syntheticWarmUp=N first runs receiver.warmUp(N), over synthetic packets);
  * {@code handoff} adds {@code .handoff(Schedulers.single())} (packets
  * emitted on a Reactor worker, one hand-off per receive batch). The queues are bound inside the
  * namespace at NETNS_PATH. Prints "BOUND queue=..." once subscribed (binding, and the kernel
@@ -48,6 +50,12 @@ public final class BenchFlux {
             options = options.handoff(Schedulers.single());
         }
         PacketReceiver receiver = PacketReceiver.create(options);
+        // Consumer dw: the library's warm-up over synthetic packets, before binding, as a user would.
+        Integer syntheticWarmUp = Integer.getInteger("bench.syntheticWarmUp");
+        if (syntheticWarmUp != null) {
+            Duration took = receiver.warmUp(syntheticWarmUp).block();
+            System.err.println("BenchFlux: synthetic warm-up of " + syntheticWarmUp + " packets took " + took.toMillis() + " ms");
+        }
         CountDownLatch stop = new CountDownLatch(1);
         long allocatedAtStart = BenchAlloc.allocatedBytes();
         Disposable running = receiver.receive().subscribe(Packet::accept,

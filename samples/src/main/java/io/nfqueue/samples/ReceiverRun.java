@@ -39,19 +39,27 @@ final class ReceiverRun {
     static void run(String command, int queue, Path netns, Verdict defaultVerdict,
                     Function<PacketReceiver, ? extends Publisher<?>> start, Supplier<String> banner, Supplier<String> report,
                     Duration interval, Duration duration, PrintStream out) throws InterruptedException {
-        run(command, queue, netns, UnaryOperator.identity(), defaultVerdict, start, banner, report, interval, duration, out);
+        run(command, queue, netns, UnaryOperator.identity(), 0, defaultVerdict, start, banner, report, interval, duration, out);
     }
 
-    /** As above, with {@code tune} applied to the queue's options (e.g. {@code o -> o.flowOffload(f)}). */
-    static void run(String command, int queue, Path netns, UnaryOperator<QueueOptions> tune, Verdict defaultVerdict,
-                    Function<PacketReceiver, ? extends Publisher<?>> start, Supplier<String> banner, Supplier<String> report,
-                    Duration interval, Duration duration, PrintStream out) throws InterruptedException {
+    /**
+     * As above, with {@code tune} applied to the queue's options (e.g. {@code o -> o.flowOffload(f)})
+     * and, when {@code warmUp} is positive, the receiver's warm-up over that many synthetic packets
+     * first (with Packet::accept, not the command's pipeline: that one counts what it sees).
+     */
+    static void run(String command, int queue, Path netns, UnaryOperator<QueueOptions> tune, int warmUp,
+                    Verdict defaultVerdict, Function<PacketReceiver, ? extends Publisher<?>> start, Supplier<String> banner,
+                    Supplier<String> report, Duration interval, Duration duration, PrintStream out) throws InterruptedException {
         QueueOptions checked = Samples.requireAndApply(QueueOptions.queue(queue), netns);
         CountDownLatch bound = new CountDownLatch(1);
         PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(queue)
                 .defaultVerdict(defaultVerdict)
                 .queueOptions(o -> tune.apply(checked.networkNamespace().map(o::networkNamespace).orElse(o)))
                 .doOnBound(b -> bound.countDown()));
+        if (warmUp > 0) {
+            Duration took = receiver.warmUp(warmUp).block();
+            out.println(command + ": warmed up on " + warmUp + " synthetic packets in " + took.toMillis() + " ms");
+        }
         CountDownLatch done = new CountDownLatch(1);
         Throwable[] failure = {null};
         Disposable running = Flux.from(start.apply(receiver))

@@ -9,7 +9,7 @@ import java.time.Duration;
 
 /**
  * The options every long-running command shares (a picocli mixin): which queue, in which
- * namespace, for how long, how often to print its counters.
+ * namespace, for how long, how often to print its counters, how many packets to warm up on.
  */
 final class RunOptions {
     @Option(names = "--queue", required = true, paramLabel = "N", description = "queue number, 0..65535")
@@ -23,10 +23,18 @@ final class RunOptions {
     @Option(names = "--netns", paramLabel = "PATH",
             description = "bind in this network namespace, e.g. /var/run/netns/NAME")
     Path netns;
+    @Option(names = "--warm-up", paramLabel = "N", defaultValue = "0",
+            description = "before binding, run the receive path over N synthetic packets (no queue bound, "
+                    + "nothing sent), so the JIT has compiled it before the first real packet; 200000 is "
+                    + "plenty (default: ${DEFAULT-VALUE}, none)")
+    int warmUp;
 
     /** Checks what picocli cannot: the queue range and a sensible interval. */
     void check(CommandLine cl) {
         Main.checkQueue(cl, queue);
+        if (warmUp < 0) {
+            throw new ParameterException(cl, "--warm-up must not be negative: " + warmUp);
+        }
         if (interval.compareTo(Duration.ofMillis(100)) < 0) {
             throw new ParameterException(cl, "--interval must be at least 100ms");
         }

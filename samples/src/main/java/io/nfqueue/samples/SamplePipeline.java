@@ -31,7 +31,7 @@ record SamplePipeline(String command, Function<Flux<Packet>, Flux<Packet>> pipel
 
     /** As {@link #runLive(RunOptions, PrintStream)}, with {@code tune} applied to the queue's options (flow offload). */
     void runLive(RunOptions common, UnaryOperator<QueueOptions> tune, PrintStream out) throws InterruptedException {
-        ReceiverRun.run(command, common.queue, common.netns, tune, defaultVerdict, receiver -> receiver.receive(pipeline), banner,
-                report, common.interval, common.duration, out);
+        ReceiverRun.run(command, common.queue, common.netns, tune, common.warmUp, defaultVerdict,
+                receiver -> receiver.receive(pipeline), banner, report, common.interval, common.duration, out);
     }
 }

@@ -79,6 +79,11 @@ final class Samples {
     static void runPolling(String command, QueueOptions options, RunOptions common, PacketHandler handler,
                            Supplier<String> banner, Supplier<String> report, PrintStream out) {
         QueueOptions checked = requireAndApply(options, common.netns);
+        if (common.warmUp > 0) {
+            // The handler counts what it sees: the warm-up accepts instead (it shares all but poll's own loop).
+            Duration took = NetfilterQueue.warmUp(checked, common.warmUp);
+            out.println(command + ": warmed up on " + common.warmUp + " synthetic packets in " + took.toMillis() + " ms");
+        }
         NetfilterQueue q = NetfilterQueue.open(checked);
         try (FinalReport last = new FinalReport(command, q::close, () -> out.println(report.get()))) {
             try {
