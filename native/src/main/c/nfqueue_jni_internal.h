@@ -39,6 +39,7 @@ struct nfq_jni_socket {
     uint32_t next_id;
     uint32_t next_template;
     uint64_t remaining;      /* packets still to hand out; then it is an idle socket */
+    uint32_t reads;          /* receive calls so far: they vary the batch sizes */
 };
 
 /* One NFQNL_MSG_PACKET message as the kernel would send it, and where its packet id sits. */

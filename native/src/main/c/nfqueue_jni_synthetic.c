@@ -30,10 +30,10 @@
 #define MAX_TEMPLATES 64
 
 /* Builds one NFQNL_MSG_PACKET: the packet header, the devices the hook has, a mark and the
- * socket owner on every other template (so both ways of each attribute branch are taken), and
- * the payload. Returns 0 or -ENOMEM. */
+ * socket owner on every other template (so both ways of each attribute branch are taken), the
+ * packet info (NFQA_SKB_INFO) when skb_info is not 0, and the payload. Returns 0 or -ENOMEM. */
 static int build_template(struct nfq_jni_template *t, int queue, int hook, int copy_range, int index,
-                          const uint8_t *payload, size_t payload_length)
+                          uint32_t skb_info, const uint8_t *payload, size_t payload_length)
 {
     size_t capacity = TEMPLATE_OVERHEAD + MNL_ALIGN(payload_length);
     uint8_t *buf = calloc(1, capacity);
@@ -64,6 +64,8 @@ static int build_template(struct nfq_jni_template *t, int queue, int hook, int c
         mnl_attr_put_u32(nlh, NFQA_UID, htonl(1000));
         mnl_attr_put_u32(nlh, NFQA_GID, htonl(1000));
     }
+    if (skb_info != 0)
+        mnl_attr_put_u32(nlh, NFQA_SKB_INFO, htonl(skb_info));
     /* As the kernel copies: at most copy_range bytes, the full length in NFQA_CAP_LEN when cut,
      * no payload at all for a metadata-only queue (copy range 0). */
     size_t copied = payload_length < (size_t)copy_range ? payload_length : (size_t)copy_range;
@@ -87,6 +89,17 @@ void nfq_jni_synthetic_free(struct nfq_jni_socket *s)
 
 int nfq_jni_synthetic_fill(struct nfq_jni_socket *s, int n)
 {
+    /* A real socket holds anything from nothing to a full batch. Code compiled on full batches
+     * alone is compiled again when the first single packet or empty read comes (the JIT removes
+     * branches it never saw taken), which is what a warm-up is to avoid: so some reads give one
+     * packet, some half a batch, some none (the caller then waits, and the wait returns at once). */
+    uint32_t read = s->reads++;
+    if (read % 16 == 15)
+        n = 0;
+    else if (read % 4 == 1)
+        n = n > 0 ? 1 : 0;
+    else if (read % 4 == 3)
+        n = n > 1 ? n / 2 : n;
     if ((uint64_t)n > s->remaining)
         n = (int)s->remaining;
     s->remaining -= (uint64_t)n;
@@ -114,25 +127,28 @@ int nfq_jni_synthetic_fill(struct nfq_jni_socket *s, int n)
     return n;
 }
 
-/* openSynthetic(queue, hook, copyRange, packets, count): a handle whose receive replays the given
- * IP packets round-robin as packets of that queue and hook, copied as a queue with that copy range
- * would (0: metadata only), count packets in all; then it is an empty socket. Throws IllegalArgumentException for a bad
+/* openSynthetic(queue, hook, copyRange, packets, skbInfo, count): a handle whose receive replays
+ * the given IP packets round-robin as packets of that queue and hook, each with its NFQA_SKB_INFO
+ * bits (0: none), copied as a queue with that copy range would (0: metadata only), count packets
+ * in all; then it is an empty socket. Throws IllegalArgumentException for a bad
  * argument, ErrnoException when memory or an eventfd is not to be had. */
 static jlong JNICALL nfqueue_open_synthetic(JNIEnv *env, jclass cls, jint queue, jint hook, jint copy_range,
-                                            jobjectArray packets, jlong total)
+                                            jobjectArray packets, jintArray skb_infos, jlong total)
 {
     (void)cls;
     if (queue < 0 || queue > 65535 || hook < 0 || hook >= NF_INET_NUMHOOKS || copy_range < 0 || packets == NULL ||
-        total < 0) {
+        skb_infos == NULL || total < 0) {
         nfq_jni_throw_illegal(env, "synthetic queue: queue 0-65535, a hook of the inet family, a copy range >= 0, "
-                                   "packets and a count >= 0");
+                                   "packets, their packet info and a count >= 0");
         return 0;
     }
     jsize count = (*env)->GetArrayLength(env, packets);
-    if (count < 1 || count > MAX_TEMPLATES) {
-        nfq_jni_throw_illegal(env, "synthetic queue: 1 to 64 packets");
+    if (count < 1 || count > MAX_TEMPLATES || (*env)->GetArrayLength(env, skb_infos) != count) {
+        nfq_jni_throw_illegal(env, "synthetic queue: 1 to 64 packets, and packet info for each");
         return 0;
     }
+    jint info[MAX_TEMPLATES];
+    (*env)->GetIntArrayRegion(env, skb_infos, 0, count, info);
     struct nfq_jni_socket *s = calloc(1, sizeof(*s));
     struct nfq_jni_template *templates = calloc((size_t)count, sizeof(*templates));
     uint8_t *send_buf = malloc(256 * 1024);
@@ -169,8 +185,8 @@ static jlong JNICALL nfqueue_open_synthetic(JNIEnv *env, jclass cls, jint queue,
         if (bytes == NULL) {
             err = length >= 1 && length <= MAX_TEMPLATE_PAYLOAD ? ENOMEM : EINVAL;
         } else {
-            err = -build_template(&templates[i], queue, hook, copy_range, (int)i, (const uint8_t *)bytes,
-                                  (size_t)length);
+            err = -build_template(&templates[i], queue, hook, copy_range, (int)i, (uint32_t)info[i],
+                                  (const uint8_t *)bytes, (size_t)length);
             (*env)->ReleaseByteArrayElements(env, packet, bytes, JNI_ABORT);
             if (err == 0)
                 s->template_count = (int)i + 1;
@@ -192,7 +208,7 @@ static jlong JNICALL nfqueue_open_synthetic(JNIEnv *env, jclass cls, jint queue,
 }
 
 static const JNINativeMethod methods[] = {
-    {"openSynthetic", "(III[[BJ)J", (void *)nfqueue_open_synthetic},
+    {"openSynthetic", "(III[[B[IJ)J", (void *)nfqueue_open_synthetic},
 };
 
 int nfq_jni_register_synthetic(JNIEnv *env, jclass natives)

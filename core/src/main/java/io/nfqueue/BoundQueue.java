@@ -135,9 +135,11 @@ public final class BoundQueue implements AutoCloseable {
      * same code, and then none, like an idle queue; verdicts are checked and encoded as for a real
      * queue, then discarded. The packets are
      * UDP and TCP over IPv4 and IPv6 between documentation addresses (192.0.2.1 to 198.51.100.7,
-     * 2001:db8::1 to 2001:db8::7, port 40000 to 5001), 64 bytes of payload, correct checksums,
-     * queued at FORWARD, every other one with mark 0x10, copied as {@code options} says
-     * (copy mode and range). Every option applies but the network namespace and flow offload,
+     * 2001:db8::1 to 2001:db8::7, port 40000 to 5001), 64 bytes of payload, with complete
+     * checksums and then {@linkplain Packet#isChecksumNotReady() checksum-not-ready}, queued at
+     * FORWARD, every other one with mark 0x10, copied as {@code options} says (copy mode and
+     * range), in reads of varying size as a real socket gives them (full batches, single packets,
+     * none). Every option applies but the network namespace and flow offload,
      * which are left out: nothing is bound. Needs no privilege; {@link #stats()} finds no queue.
      *
      * @throws IllegalArgumentException if {@code packets} is negative
@@ -155,7 +157,7 @@ public final class BoundQueue implements AutoCloseable {
             case META, NONE -> 0;
         };
         Transport t = NativeTransport.openSynthetic(options.queueNumber(), k.hookForward, copyRange, SyntheticPackets.mix(),
-                packets);
+                SyntheticPackets.skbInfo(k.skbCsumNotReady), packets);
         return open(options.noFlowOffload().withoutNetworkNamespace(), t);
     }
 

@@ -1,6 +1,8 @@
 package io.nfqueue;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -24,6 +26,20 @@ import java.util.function.Consumer;
 public final class NetfilterQueue implements AutoCloseable {
     /** How long one wait lasts: bounds how late an interrupt or a verdict timeout is noticed. */
     private static final long WAIT_SLICE_MILLIS = 50;
+    /**
+     * The warm-up's handlers: three classes that accept, taken in turn. The call to the handler
+     * inside run()'s loop has then seen more classes than the JIT inlines (two), so it is
+     * compiled as a plain interface call, and the program's own handler, a class it has not
+     * seen, does not undo the compiled loop (measured: with one warm-up class, the first real
+     * packets deoptimized the loop and it was compiled again).
+     */
+    private static final PacketHandler[] WARM_UP_HANDLERS = {Packet::accept, p -> p.verdict(Verdict.accept()),
+        new PacketHandler() {
+            @Override
+            public void handle(Packet p) {
+                p.accept();
+            }
+        }};
 
     private final BoundQueue queue;
 
@@ -49,7 +65,7 @@ public final class NetfilterQueue implements AutoCloseable {
      * {@link #warmUp(QueueOptions, int, PacketHandler)}.
      */
     public static Duration warmUp(QueueOptions options, int packets) {
-        return warmUp(options, packets, Packet::accept);
+        return warmUp(options, packets, WARM_UP_HANDLERS);
     }
 
     /**
@@ -82,17 +98,26 @@ public final class NetfilterQueue implements AutoCloseable {
      * @throws NativeLibraryUnavailableException when the native library cannot load
      */
     public static Duration warmUp(QueueOptions options, int packets, PacketHandler handler) {
-        Objects.requireNonNull(options, "options");
         Objects.requireNonNull(handler, "handler");
+        return warmUp(options, packets, new PacketHandler[] {handler});
+    }
+
+    /** The warm-up with {@code handlers} taken in turn, one per batch. */
+    private static Duration warmUp(QueueOptions options, int packets, PacketHandler[] handlers) {
+        Objects.requireNonNull(options, "options");
         if (packets < 1) {
             throw new IllegalArgumentException("warm-up packets must be at least 1: " + packets);
         }
         long start = System.nanoTime();
         try (NetfilterQueue synthetic = new NetfilterQueue(BoundQueue.openSynthetic(options, packets))) {
-            Consumer<Packet> consumer = consumerOf(handler);
+            List<Consumer<Packet>> consumers = new ArrayList<>();
+            for (PacketHandler h : handlers) {
+                consumers.add(consumerOf(h));
+            }
             int limit = options.batchSize();
             // runOnce itself, so that what gets compiled is the method run() calls.
-            while (synthetic.queue.counters().received() < packets && synthetic.runOnce(consumer, limit)) {
+            for (int turn = 0; synthetic.queue.counters().received() < packets
+                    && synthetic.runOnce(consumers.get(turn % consumers.size()), limit); turn++) {
                 // one batch per turn
             }
         }

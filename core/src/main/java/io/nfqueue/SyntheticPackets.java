@@ -6,9 +6,11 @@ import java.nio.ByteBuffer;
 
 /**
  * The IP packets a synthetic queue ({@link BoundQueue#openSynthetic}) replays: UDP and TCP over
- * IPv4 and IPv6, between documentation addresses (RFC 5737, RFC 3849), with correct checksums,
- * so that a handler that parses or checks them during a warm-up takes the paths it takes for
- * real traffic, not its error paths.
+ * IPv4 and IPv6, between documentation addresses (RFC 5737, RFC 3849), once with complete
+ * checksums (as received from a device) and once checksum-not-ready (as sent by this host: the
+ * field holds the pseudo-header sum, and the kernel flags it in NFQA_SKB_INFO). A handler that
+ * parses or checks them during a warm-up takes the paths it takes for real traffic, not its
+ * error paths, and the library's decoding sees both kinds, so neither is new to the JIT later.
  */
 final class SyntheticPackets {
     /** Transport payload of each packet: the size of bench/run's datagrams. */
@@ -23,9 +25,18 @@ final class SyntheticPackets {
     private SyntheticPackets() {
     }
 
-    /** Four packets: UDP/IPv4, TCP/IPv4, UDP/IPv6, TCP/IPv6, each with a 64-byte payload. */
+    /**
+     * Eight packets: UDP/IPv4, TCP/IPv4, UDP/IPv6, TCP/IPv6, each with a 64-byte payload, first
+     * with complete checksums, then checksum-not-ready (see {@link #skbInfo}).
+     */
     static byte[][] mix() {
-        return new byte[][] {ipv4(UDP), ipv4(TCP), ipv6(UDP), ipv6(TCP)};
+        return new byte[][] {ipv4(UDP, true), ipv4(TCP, true), ipv6(UDP, true), ipv6(TCP, true),
+            ipv4(UDP, false), ipv4(TCP, false), ipv6(UDP, false), ipv6(TCP, false)};
+    }
+
+    /** The NFQA_SKB_INFO bits of each packet of {@link #mix()}: none, then checksum-not-ready. */
+    static int[] skbInfo(int checksumNotReady) {
+        return new int[] {0, 0, 0, 0, checksumNotReady, checksumNotReady, checksumNotReady, checksumNotReady};
     }
 
     private static byte[] v6(int last) {
@@ -38,7 +49,7 @@ final class SyntheticPackets {
         return a;
     }
 
-    private static byte[] ipv4(int protocol) {
+    private static byte[] ipv4(int protocol, boolean complete) {
         byte[] transport = transport(protocol);
         ByteBuffer b = ByteBuffer.allocate(20 + transport.length);
         b.put((byte) 0x45).put((byte) 0).putShort((short) (20 + transport.length)).putShort((short) 0x1234)
@@ -47,18 +58,18 @@ final class SyntheticPackets {
         byte[] p = b.array();
         putShort(p, 10, Checksums.checksum(p, 0, 20));
         int pseudo = Checksums.add(Checksums.add(Checksums.sum(p, 12, 8), protocol), transport.length);
-        fillTransportChecksum(p, 20, protocol, transport.length, pseudo);
+        fillTransportChecksum(p, 20, protocol, transport.length, pseudo, complete);
         return p;
     }
 
-    private static byte[] ipv6(int protocol) {
+    private static byte[] ipv6(int protocol, boolean complete) {
         byte[] transport = transport(protocol);
         ByteBuffer b = ByteBuffer.allocate(40 + transport.length);
         b.putInt(0x6000_0000).putShort((short) transport.length).put((byte) protocol).put((byte) 64).put(V6_SOURCE)
                 .put(V6_DESTINATION).put(transport);
         byte[] p = b.array();
         int pseudo = Checksums.add(Checksums.add(Checksums.sum(p, 8, 32), protocol), transport.length);
-        fillTransportChecksum(p, 40, protocol, transport.length, pseudo);
+        fillTransportChecksum(p, 40, protocol, transport.length, pseudo, complete);
         return p;
     }
 
@@ -78,8 +89,13 @@ final class SyntheticPackets {
         return b.array();
     }
 
-    private static void fillTransportChecksum(byte[] p, int at, int protocol, int length, int pseudo) {
+    /** Complete: the checksum; else what a checksum-offloading sender leaves, the pseudo-header sum. */
+    private static void fillTransportChecksum(byte[] p, int at, int protocol, int length, int pseudo, boolean complete) {
         int field = at + (protocol == UDP ? 6 : 16);
+        if (!complete) {
+            putShort(p, field, pseudo);
+            return;
+        }
         int sum = Checksums.add(pseudo, Checksums.sum(p, at, length));
         int checksum = ~sum & 0xFFFF;
         putShort(p, field, protocol == UDP && checksum == 0 ? 0xFFFF : checksum);

@@ -22,19 +22,22 @@ public final class NativeTransport implements Transport {
 
     /**
      * A handle with no socket behind it, for warming up: {@link #receive} replays {@code packets}
-     * (whole IP packets, round-robin, ids counting up from 1) laid out as the kernel sends them
-     * for {@code queue} at {@code hook} with that copy range (0: metadata only), {@code count} in
-     * all, then nothing, as a socket with nothing queued; {@link #sendVerdicts} validates and encodes
+     * (whole IP packets, round-robin, ids counting up from 1, each with its {@code skbInfo} bits)
+     * laid out as the kernel sends them for {@code queue} at {@code hook} with that copy range (0:
+     * metadata only), {@code count} in all, in reads of varying size (full, one, half, none), then
+     * nothing, as a socket with nothing queued; {@link #sendVerdicts} validates and encodes
      * the verdicts as for a real queue, then discards them; {@link #configure} succeeds without
      * effect; {@link #await} returns at once while packets are left. Needs no privilege.
      *
      * @throws IllegalArgumentException for a queue outside 0-65535, a hook number outside the
      *                                  inet family's, a negative copy range, or no, too many (over
-     *                                  64), empty or null packets, a negative count
+     *                                  64), empty or null packets, packet info not one per
+     *                                  packet, a negative count
      */
-    public static NativeTransport openSynthetic(int queue, int hook, int copyRange, byte[][] packets, long count) {
+    public static NativeTransport openSynthetic(int queue, int hook, int copyRange, byte[][] packets, int[] skbInfo,
+                                                long count) {
         Natives.ensureLoaded();
-        return new NativeTransport(Natives.openSynthetic(queue, hook, copyRange, packets, count));
+        return new NativeTransport(Natives.openSynthetic(queue, hook, copyRange, packets, skbInfo, count));
     }
 
     @Override

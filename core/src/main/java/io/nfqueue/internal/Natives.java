@@ -82,7 +82,7 @@ public final class Natives {
     static native long open(String networkNamespacePath, int receiveBufferBytes, int sendBufferBytes);
 
     /** A handle with no socket that replays {@code packets} as queue {@code queue}'s at {@code hook}: warm-up. */
-    static native long openSynthetic(int queue, int hook, int copyRange, byte[][] packets, long count);
+    static native long openSynthetic(int queue, int hook, int copyRange, byte[][] packets, int[] skbInfo, long count);
 
     static native void attach(long handle, ByteBuffer rx, int slotSize,
                               ByteBuffer records, ByteBuffer tx);

@@ -12,6 +12,7 @@ import io.nfqueue.reactor.internal.SubscriptionConfig;
 import io.nfqueue.reactor.internal.Timings;
 import org.reactivestreams.Publisher;
 import reactor.core.CoreSubscriber;
+import reactor.core.Disposable;
 import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -170,10 +171,10 @@ public final class PacketReceiver {
     /**
      * Runs this receiver's path ({@link #receive()}, its receive loop, emission, demand and
      * verdicts) over {@code packets} synthetic packets when subscribed, before any queue is bound,
-     * with {@link Packet#accept()} as the subscriber: see {@link #warmUp(int, Function)}.
+     * with pipelines that accept every packet: see {@link #warmUp(int, Function)}.
      */
     public Mono<Duration> warmUp(int packets) {
-        return warmUp(packets, flux -> flux.doOnNext(Packet::accept));
+        return warmUp(packets, WARM_UP_PIPELINES);
     }
 
     /**
@@ -193,27 +194,90 @@ public final class PacketReceiver {
      * }</pre>
      *
      * The pipeline must be safe to run on made-up packets (UDP and TCP between documentation
-     * addresses; nothing with effects outside the packet) and give each packet a verdict. Run it
-     * before a restarted program's old instance stops, or while traffic bypasses the queue: the
-     * time it takes is time the queue would be unbound otherwise.
+     * addresses; nothing with effects outside the packet) and give each packet a verdict; the
+     * warm-up ends once every packet has one (or, for a pipeline that keeps some, after at most a
+     * minute, when they get the default verdict). Run it before a restarted program's old
+     * instance stops, or while traffic bypasses the queue: the time it takes is time the queue
+     * would be unbound otherwise.
      *
      * @throws IllegalArgumentException if {@code packets} is not positive
      */
     public Mono<Duration> warmUp(int packets, Function<? super Flux<Packet>, ? extends Publisher<?>> pipeline) {
+        Objects.requireNonNull(pipeline, "pipeline");
+        return warmUp(packets, List.of(pipeline));
+    }
+
+    /**
+     * The default warm-up's pipelines, one round each: three different first operators, so that
+     * the receive loop's call to its subscriber has seen more classes than the JIT inlines (two)
+     * and is compiled as a plain call; the program's own pipeline, a class it has not seen, then
+     * does not undo the compiled loop.
+     */
+    private static final List<Function<? super Flux<Packet>, ? extends Publisher<?>>> WARM_UP_PIPELINES = List.of(
+            packets -> packets.doOnNext(Packet::accept),
+            packets -> packets.map(p -> {
+                p.accept();
+                return p;
+            }),
+            packets -> packets.filter(p -> {
+                p.accept();
+                return true;
+            }));
+    /** How long one warm-up round may wait for its pipeline's verdicts before it ends anyway. */
+    private static final Duration WARM_UP_ROUND_LIMIT = Duration.ofMinutes(1);
+
+    private Mono<Duration> warmUp(int packets, List<Function<? super Flux<Packet>, ? extends Publisher<?>>> pipelines) {
         if (packets < 1) {
             throw new IllegalArgumentException("warm-up packets must be at least 1: " + packets);
         }
-        Objects.requireNonNull(pipeline, "pipeline");
         int queues = options.queueCount();
-        long perQueue = (packets + queues - 1) / queues;
+        int rounds = pipelines.size();
+        long perQueue = Math.max(1, ((long) packets + (long) queues * rounds - 1) / ((long) queues * rounds));
         return Mono.defer(() -> {
             long start = System.nanoTime();
-            PacketReceiver synthetic = new PacketReceiver(options, o -> BoundQueue.openSynthetic(o, perQueue), timings);
-            // take: the subscription ends, and the synthetic queues close, after their last packet.
-            Function<Flux<Packet>, Publisher<Object>> counted = flux -> Flux.from(pipeline.apply(flux.take(perQueue * queues)));
-            return synthetic.receive(counted)
+            return Flux.fromIterable(pipelines)
+                    .concatMap(pipeline -> warmUpRound(pipeline, perQueue))
                     .then(Mono.fromSupplier(() -> Duration.ofNanos(System.nanoTime() - start)));
         });
+    }
+
+    /**
+     * One round: a receiver over synthetic queues of {@code perQueue} packets each, subscribed
+     * with the pipeline until every packet has a verdict (the counters say so; a listener or an
+     * operator counting at the source would make the warm-up's loop unlike the real one), then
+     * cancelled: the queues close empty.
+     */
+    private Mono<Void> warmUpRound(Function<? super Flux<Packet>, ? extends Publisher<?>> pipeline, long perQueue) {
+        long total = perQueue * options.queueCount();
+        return Mono.create(sink -> {
+            PacketReceiver synthetic = new PacketReceiver(options, o -> BoundQueue.openSynthetic(o, perQueue), timings);
+            long deadline = System.nanoTime() + WARM_UP_ROUND_LIMIT.toNanos();
+            Function<Flux<Packet>, Publisher<Object>> typed = flux -> Flux.from(pipeline.apply(flux));
+            Disposable running = synthetic.receive(typed).subscribe(x -> { }, sink::error, sink::success);
+            Disposable watch = Flux.interval(Duration.ofMillis(2))
+                    .filter(tick -> synthetic.allResolved(total) || System.nanoTime() - deadline > 0)
+                    .next()
+                    .subscribe(tick -> {
+                        running.dispose();
+                        sink.success();
+                    });
+            sink.onDispose(() -> {
+                watch.dispose();
+                running.dispose();
+            });
+        });
+    }
+
+    /** Whether the current subscription's queues received {@code total} packets and resolved them all. */
+    private boolean allResolved(long total) {
+        long received = 0;
+        for (QueueCounters c : counters()) {
+            if (c.unresolved() > 0) {
+                return false;
+            }
+            received += c.received();
+        }
+        return received >= total;
     }
 
     /** One rail per queue of the range, each with its own demand and receive thread. */

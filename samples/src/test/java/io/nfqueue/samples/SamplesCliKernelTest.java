@@ -153,7 +153,10 @@ class SamplesCliKernelTest {
         }
     }
 
-    /** A hosts-format blocklist blocks its names over IPv4 and IPv6 (with the ip6tables rule the help shows). */
+    /**
+     * A hosts-format blocklist blocks its names over IPv4 and IPv6 (with the ip6tables rule the help
+     * shows), after a warm-up that leaves its counters alone.
+     */
     @Test
     void dnsBlockReadsAHostsFileAndBlocksOverBothFamilies(@TempDir Path dir) throws Exception {
         Path list = Files.writeString(dir.resolve("hosts"), String.join("\n", "# a hosts file", "127.0.0.1 localhost",
@@ -172,7 +175,7 @@ class SamplesCliKernelTest {
             int[] status = {-1};
             Thread blocker = new Thread(() -> status[0] = Main.run(new String[] {"dns-block", "--queue",
                 Integer.toString(QUEUE), "--netns", ns.path().toString(), "--blocklist", list.toString(),
-                "--duration", "6s", "--interval", "600s"}, out, out), "dns-block");
+                "--duration", "6s", "--interval", "600s", "--warm-up", "20000"}, out, out), "dns-block");
             blocker.start();
             try {
                 long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -197,7 +200,18 @@ class SamplesCliKernelTest {
             assertEquals(0, status[0], text);
             assertTrue(text.contains("(blocklist: 2 names); skipped 1 line that is not domain names (first: line 6: "
                     + "'*.wild.test')"), text);
+            // The warm-up ran before binding and its synthetic packets never reached the blocker's counters.
+            assertTrue(text.contains("dns-block: warmed up on 20000 synthetic packets in "), text);
+            assertTrue(text.indexOf("warmed up on") < text.indexOf("dns-block on queue"), text);
             assertTrue(text.contains("queries 10, blocked 6"), text);
         }
+    }
+
+    @Test
+    void aNegativeWarmUpIsRefused() {
+        SamplesUnitTest.Result r = SamplesUnitTest.run("firewall", "--queue", Integer.toString(QUEUE), "--rules", "/dev/null",
+                "--warm-up", "-1");
+        assertEquals(2, r.status(), r.out() + r.err());
+        assertTrue(r.err().contains("--warm-up must not be negative: -1"), r.err());
     }
 }
