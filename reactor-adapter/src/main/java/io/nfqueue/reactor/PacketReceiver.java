@@ -184,7 +184,9 @@ public final class PacketReceiver {
      * on each of its first 100 000-200 000 packets (docs/performance.md, "Warm-up"). Binds nothing
      * and needs no privilege: each queue of the range is replaced by
      * {@link BoundQueue#openSynthetic} with the options this receiver would bind it with, and the
-     * packets are spread over them. Emits how long it took, then completes.
+     * packets are spread over them. The options' resolution listeners and bound/unbound hooks are
+     * not called, {@link #counters()} and {@link ReceiverMetrics} do not count these packets.
+     * Emits how long it took, then completes.
      *
      * <pre>{@code
      * PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(1));
@@ -250,7 +252,9 @@ public final class PacketReceiver {
     private Mono<Void> warmUpRound(Function<? super Flux<Packet>, ? extends Publisher<?>> pipeline, long perQueue) {
         long total = perQueue * options.queueCount();
         return Mono.create(sink -> {
-            PacketReceiver synthetic = new PacketReceiver(options, o -> BoundQueue.openSynthetic(o, perQueue), timings);
+            // Without the program's listeners and hooks: its metrics and "bound" signals are about real queues.
+            PacketReceiver synthetic = new PacketReceiver(options.withoutListenersAndHooks(),
+                    o -> BoundQueue.openSynthetic(o, perQueue), timings);
             long deadline = System.nanoTime() + WARM_UP_ROUND_LIMIT.toNanos();
             Function<Flux<Packet>, Publisher<Object>> typed = flux -> Flux.from(pipeline.apply(flux));
             Disposable running = synthetic.receive(typed).subscribe(x -> { }, sink::error, sink::success);

@@ -344,6 +344,18 @@ public final class ReceiverOptions {
         return with(f -> f.unboundHooks = appended(f.unboundHooks, hook));
     }
 
+    /**
+     * These options without listeners and bound/unbound hooks: for the warm-up's synthetic
+     * queues, which the program's metrics, audit logs and "bound" signals must not hear of.
+     */
+    ReceiverOptions withoutListenersAndHooks() {
+        return with(f -> {
+            f.resolutionListeners = List.of();
+            f.boundHooks = List.of();
+            f.unboundHooks = List.of();
+        });
+    }
+
     private static <T> List<T> appended(List<T> list, T item) {
         List<T> copy = new ArrayList<>(list);
         copy.add(item);

@@ -84,6 +84,20 @@ class PacketReceiverWarmUpTest {
     }
 
     @Test
+    void theProgramsListenersHooksAndCountersHearNothingOfIt() {
+        AtomicInteger resolutions = new AtomicInteger();
+        AtomicInteger hooks = new AtomicInteger();
+        PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(25)
+                .onResolution((p, v, cause) -> resolutions.incrementAndGet())
+                .doOnBound(b -> hooks.incrementAndGet())
+                .doOnUnbound(b -> hooks.incrementAndGet()));
+        StepVerifier.create(receiver.warmUp(3000)).expectNextCount(1).verifyComplete();
+        assertEquals(0, resolutions.get(), "resolution listener");
+        assertEquals(0, hooks.get(), "bound and unbound hooks");
+        assertEquals(List.of(), receiver.counters());
+    }
+
+    @Test
     void refusesBadArguments() {
         PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(23));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> receiver.warmUp(0));

@@ -25,7 +25,7 @@ final class RunOptions {
     Path netns;
     @Option(names = "--warm-up", paramLabel = "N", defaultValue = "0",
             description = "before binding, run the receive path over N synthetic packets (no queue bound, "
-                    + "nothing sent), so the JIT has compiled it before the first real packet; 200000 is "
+                    + "nothing sent), so the JIT has compiled it before the first real packet; 600000 is "
                     + "plenty (default: ${DEFAULT-VALUE}, none)")
     int warmUp;
 
