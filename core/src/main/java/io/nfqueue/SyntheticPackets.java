@@ -1,7 +1,5 @@
 package io.nfqueue;
 
-import io.nfqueue.packet.Checksums;
-
 import java.nio.ByteBuffer;
 
 /**
@@ -56,8 +54,8 @@ final class SyntheticPackets {
                 .putShort((short) 0x4000).put((byte) 64).put((byte) protocol).putShort((short) 0).put(V4_SOURCE)
                 .put(V4_DESTINATION).put(transport);
         byte[] p = b.array();
-        putShort(p, 10, Checksums.checksum(p, 0, 20));
-        int pseudo = Checksums.add(Checksums.add(Checksums.sum(p, 12, 8), protocol), transport.length);
+        putShort(p, 10, ~sum(p, 0, 20) & 0xFFFF);
+        int pseudo = add(add(sum(p, 12, 8), protocol), transport.length);
         fillTransportChecksum(p, 20, protocol, transport.length, pseudo, complete);
         return p;
     }
@@ -68,7 +66,7 @@ final class SyntheticPackets {
         b.putInt(0x6000_0000).putShort((short) transport.length).put((byte) protocol).put((byte) 64).put(V6_SOURCE)
                 .put(V6_DESTINATION).put(transport);
         byte[] p = b.array();
-        int pseudo = Checksums.add(Checksums.add(Checksums.sum(p, 8, 32), protocol), transport.length);
+        int pseudo = add(add(sum(p, 8, 32), protocol), transport.length);
         fillTransportChecksum(p, 40, protocol, transport.length, pseudo, complete);
         return p;
     }
@@ -96,9 +94,30 @@ final class SyntheticPackets {
             putShort(p, field, pseudo);
             return;
         }
-        int sum = Checksums.add(pseudo, Checksums.sum(p, at, length));
-        int checksum = ~sum & 0xFFFF;
+        int total = add(pseudo, sum(p, at, length));
+        int checksum = ~total & 0xFFFF;
         putShort(p, field, protocol == UDP && checksum == 0 ? 0xFFFF : checksum);
+    }
+
+    /*
+     * The ones' complement sum (RFC 1071), here rather than io.nfqueue.packet.Checksums: this
+     * package must not depend on that one, which depends on it (PackageCyclesTest). The tests
+     * check the results with the packet package's parser.
+     */
+    private static int sum(byte[] data, int offset, int length) {
+        int acc = 0;
+        for (int i = 0; i < length; i += 2) {
+            acc += (data[offset + i] & 0xFF) << 8 | (i + 1 < length ? data[offset + i + 1] & 0xFF : 0);
+        }
+        return add(acc, 0);
+    }
+
+    private static int add(int a, int b) {
+        long s = (a & 0xFFFF_FFFFL) + (b & 0xFFFF_FFFFL);
+        while ((s >>> 16) != 0) {
+            s = (s & 0xFFFF) + (s >>> 16);
+        }
+        return (int) s;
     }
 
     private static void putShort(byte[] p, int at, int value) {
