@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 
 @Command(name = "ratelimit", mixinStandardHelpOptions = true,
         description = {"Limit each source address to --rate packets per second after a burst of --burst, with a "
@@ -54,7 +55,8 @@ final class RateLimitCli implements Callable<Integer> {
             throw new ParameterException(cl, "--burst must be at least 1: " + burst);
         }
         Integer m = mark == null ? null : Main.parseMark(cl, "--mark", mark);
-        run(common.queue, common.netns, new RateLimiter(rate, burst, m, System::nanoTime), common.interval, common.duration, out);
+        run(common.queue, common.netns, common.warmUp, new RateLimiter(rate, burst, m, System::nanoTime), common.interval,
+                common.duration, out);
         return 0;
     }
 
@@ -73,13 +75,14 @@ final class RateLimitCli implements Callable<Integer> {
 
     /**
      * Limits the queue's packets until {@code duration} (null: Ctrl-C or SIGTERM), printing counters
-     * every interval and once at the end. The banner is printed once the queue is bound, so a
-     * queue another program owns is an error without a banner before it.
+     * every interval and once at the end, after a warm-up over {@code warmUp} synthetic packets
+     * (0: none). The banner is printed once the queue is bound, so a queue another program owns is
+     * an error without a banner before it.
      */
-    static void run(int queue, Path netns, RateLimiter limiter, Duration interval, Duration duration, PrintStream out)
-            throws InterruptedException {
+    static void run(int queue, Path netns, int warmUp, RateLimiter limiter, Duration interval, Duration duration,
+                    PrintStream out) throws InterruptedException {
         // Verdict.accept() as in receiverOptions: a limiter that stops must not cut traffic.
-        ReceiverRun.run("ratelimit", queue, netns, Verdict.accept(), receiver -> limit(receiver, limiter),
-                limiter::report, limiter::report, interval, duration, out);
+        ReceiverRun.run("ratelimit", queue, netns, UnaryOperator.identity(), warmUp, Verdict.accept(),
+                receiver -> limit(receiver, limiter), limiter::report, limiter::report, interval, duration, out);
     }
 }

@@ -35,7 +35,7 @@ class RateLimitKernelTest {
             Throwable[] failed = {null};
             Thread limiterThread = new Thread(() -> {
                 try {
-                    RateLimitCli.run(QUEUE, ns.path(), limiter, Duration.ofSeconds(1), Duration.ofSeconds(6), log);
+                    RateLimitCli.run(QUEUE, ns.path(), 0, limiter, Duration.ofSeconds(1), Duration.ofSeconds(6), log);
                 } catch (Throwable t) {
                     failed[0] = t;
                 }
