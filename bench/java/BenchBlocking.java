@@ -42,6 +42,10 @@ public final class BenchBlocking {
         }
         // Consumer cw: the library's warm-up over synthetic packets, before binding, as a user would.
         Integer syntheticWarmUp = Integer.getInteger("bench.syntheticWarmUp");
+        if (System.getProperty("bench.syntheticWarmUp") != null && (syntheticWarmUp == null || syntheticWarmUp < 1)) {
+            throw new IllegalArgumentException("bench.syntheticWarmUp must be a positive number: "
+                    + System.getProperty("bench.syntheticWarmUp"));
+        }
         if (syntheticWarmUp != null) {
             Duration took = NetfilterQueue.warmUp(options, syntheticWarmUp);
             System.err.println("BenchBlocking: synthetic warm-up of " + syntheticWarmUp + " packets took " + took.toMillis() + " ms");

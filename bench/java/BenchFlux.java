@@ -52,6 +52,10 @@ public final class BenchFlux {
         PacketReceiver receiver = PacketReceiver.create(options);
         // Consumer dw: the library's warm-up over synthetic packets, before binding, as a user would.
         Integer syntheticWarmUp = Integer.getInteger("bench.syntheticWarmUp");
+        if (System.getProperty("bench.syntheticWarmUp") != null && (syntheticWarmUp == null || syntheticWarmUp < 1)) {
+            throw new IllegalArgumentException("bench.syntheticWarmUp must be a positive number: "
+                    + System.getProperty("bench.syntheticWarmUp"));
+        }
         if (syntheticWarmUp != null) {
             Duration took = receiver.warmUp(syntheticWarmUp).block();
             System.err.println("BenchFlux: synthetic warm-up of " + syntheticWarmUp + " packets took " + took.toMillis() + " ms");

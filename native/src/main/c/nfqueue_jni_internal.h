@@ -42,6 +42,9 @@ struct nfq_jni_socket {
     uint32_t reads;          /* receive calls so far: they vary the batch sizes */
 };
 
+/* Room for the largest verdict (a 65 531-byte payload plus headers) twice over. */
+#define NFQ_JNI_SEND_CAPACITY (256 * 1024)
+
 /* One NFQNL_MSG_PACKET message as the kernel would send it, and where its packet id sits. */
 struct nfq_jni_template {
     uint8_t *message;

@@ -25,8 +25,6 @@
 #define NETLINK_CAP_ACK 10
 #endif
 
-/* Room for the largest verdict (a 65 531-byte payload plus headers) twice over. */
-#define SEND_CAPACITY (256 * 1024)
 /* await_ack: datagrams it may look at (and leave) before it gives up on the acknowledgement. */
 #define ACK_MAX_SKIPS 64
 /* Room for one config message: header, command, params, max-length, flags and mask. */
@@ -130,8 +128,8 @@ static jlong JNICALL nfqueue_open(JNIEnv *env, jclass cls, jstring ns_path, jint
         }
     }
     if (err == 0) {
-        s->send_capacity = SEND_CAPACITY;
-        s->send_buf = malloc(SEND_CAPACITY);
+        s->send_capacity = NFQ_JNI_SEND_CAPACITY;
+        s->send_buf = malloc(NFQ_JNI_SEND_CAPACITY);
         if (s->send_buf == NULL) {
             err = -ENOMEM;
             op = "allocate send buffer";
@@ -293,7 +291,8 @@ static jint JNICALL nfqueue_await(JNIEnv *env, jclass cls, jlong handle, jint ti
         return -EBADF;
     struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->wake_fd, .events = POLLIN}};
     /* A synthetic handle with packets left reports readable at once; poll ignores its fd -1. */
-    int has_synthetic = s->synthetic && s->remaining > 0;
+    /* remaining is written by the receiving thread, which may be another one (hand-off, close). */
+    int has_synthetic = s->synthetic && __atomic_load_n(&s->remaining, __ATOMIC_RELAXED) > 0;
     int ready = poll(p, 2, has_synthetic ? 0 : timeout_ms);
     if (ready < 0)
         return errno == EINTR ? 0 : -errno;

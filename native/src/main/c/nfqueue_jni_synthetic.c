@@ -71,7 +71,9 @@ static int build_template(struct nfq_jni_template *t, int queue, int hook, int c
     size_t copied = payload_length < (size_t)copy_range ? payload_length : (size_t)copy_range;
     if (copied > 0)
         mnl_attr_put(nlh, NFQA_PAYLOAD, copied, payload);
-    if (copied < payload_length)
+    /* The kernel sends the full length only with a copy of the packet cut short, never with
+     * metadata alone (copy mode META: copy range 0 here). */
+    if (copied > 0 && copied < payload_length)
         mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl((uint32_t)payload_length));
     t->message = buf;
     t->length = nlh->nlmsg_len;
@@ -100,9 +102,10 @@ int nfq_jni_synthetic_fill(struct nfq_jni_socket *s, int n)
         n = n > 0 ? 1 : 0;
     else if (read % 4 == 3)
         n = n > 1 ? n / 2 : n;
-    if ((uint64_t)n > s->remaining)
-        n = (int)s->remaining;
-    s->remaining -= (uint64_t)n;
+    uint64_t remaining = __atomic_load_n(&s->remaining, __ATOMIC_RELAXED);
+    if ((uint64_t)n > remaining)
+        n = (int)remaining;
+    __atomic_store_n(&s->remaining, remaining - (uint64_t)n, __ATOMIC_RELAXED);
     for (int i = 0; i < n; i++) {
         const struct nfq_jni_template *t = &s->templates[s->next_template];
         s->next_template = (s->next_template + 1) % (uint32_t)s->template_count;
@@ -151,7 +154,7 @@ static jlong JNICALL nfqueue_open_synthetic(JNIEnv *env, jclass cls, jint queue,
     (*env)->GetIntArrayRegion(env, skb_infos, 0, count, info);
     struct nfq_jni_socket *s = calloc(1, sizeof(*s));
     struct nfq_jni_template *templates = calloc((size_t)count, sizeof(*templates));
-    uint8_t *send_buf = malloc(256 * 1024);
+    uint8_t *send_buf = malloc(NFQ_JNI_SEND_CAPACITY);
     int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     int err = wake_fd < 0 ? errno : 0;
     if (s == NULL || templates == NULL || send_buf == NULL)
@@ -171,7 +174,7 @@ static jlong JNICALL nfqueue_open_synthetic(JNIEnv *env, jclass cls, jint queue,
     s->next_id = 1;
     s->remaining = (uint64_t)total;
     s->send_buf = send_buf;
-    s->send_capacity = 256 * 1024;
+    s->send_capacity = NFQ_JNI_SEND_CAPACITY;
     s->templates = templates;
     for (jsize i = 0; i < count && err == 0; i++) {
         jbyteArray packet = (jbyteArray)(*env)->GetObjectArrayElement(env, packets, i);

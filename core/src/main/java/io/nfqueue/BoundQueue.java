@@ -140,7 +140,9 @@ public final class BoundQueue implements AutoCloseable {
      * FORWARD, every other one with mark 0x10, copied as {@code options} says (copy mode and
      * range), in reads of varying size as a real socket gives them (full batches, single packets,
      * none). Every option applies but the network namespace and flow offload,
-     * which are left out: nothing is bound. Needs no privilege; {@link #stats()} finds no queue.
+     * which are left out: nothing is bound. Needs no privilege. It has no socket:
+     * {@link #fileDescriptor()} is -1, {@link #portId()} 0, {@link #stats()} finds no queue, and
+     * {@link #receiveBufferSize()} is what the receive slots hold.
      *
      * @throws IllegalArgumentException if {@code packets} is negative
      * @throws NativeLibraryUnavailableException when the native library cannot load
@@ -156,8 +158,8 @@ public final class BoundQueue implements AutoCloseable {
             case PACKET -> options.copyRange();
             case META, NONE -> 0;
         };
-        Transport t = NativeTransport.openSynthetic(options.queueNumber(), k.hookForward, copyRange, SyntheticPackets.mix(),
-                SyntheticPackets.skbInfo(k.skbCsumNotReady), packets);
+        Transport t = NativeAccess.call(() -> NativeTransport.openSynthetic(options.queueNumber(), k.hookForward, copyRange,
+                SyntheticPackets.mix(), SyntheticPackets.skbInfo(k.skbCsumNotReady), packets), null);
         return open(options.noFlowOffload().withoutNetworkNamespace(), t);
     }
 

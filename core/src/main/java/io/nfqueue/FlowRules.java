@@ -68,12 +68,14 @@ public final class FlowRules {
         private final String title;
         private final List<Rule> install;
         private final List<Rule> remove;
+        private final List<Rule> forget;
         private final boolean repeat;
 
-        RuleSet(String title, List<Rule> install, List<Rule> remove, boolean repeat) {
+        RuleSet(String title, List<Rule> install, List<Rule> remove, List<Rule> forget, boolean repeat) {
             this.title = title;
             this.install = List.copyOf(install);
             this.remove = List.copyOf(remove);
+            this.forget = List.copyOf(forget);
             this.repeat = repeat;
         }
 
@@ -85,6 +87,15 @@ public final class FlowRules {
         /** The commands that take them away again, in order. */
         public List<Rule> remove() {
             return remove;
+        }
+
+        /**
+         * The commands that forget the decisions these rules hold themselves (nft: the connections
+         * dropped on their first packet, in the table's sets; iptables: none), to run beside
+         * {@link FlowDecisions#forget}, which clears the connection marks.
+         */
+        public List<Rule> forget() {
+            return forget;
         }
 
         /**
@@ -101,7 +112,8 @@ public final class FlowRules {
                         + "rules: the repeated packet re-runs only the chain that queued it; use Mode.ACCEPT to queue "
                         + "from another chain or tool");
             }
-            return new RuleSet(title, install.stream().filter(r -> !drop.contains(r.role())).toList(), remove, repeat);
+            return new RuleSet(title, install.stream().filter(r -> !drop.contains(r.role())).toList(), remove, forget,
+                    repeat);
         }
 
         /** A shell script: each command after a comment that says why it is there. */
@@ -245,7 +257,7 @@ public final class FlowRules {
         }
         return new RuleSet("Flow offload for queue " + queue + " on " + iptablesChain(hook) + ", " + offload
                 + (connmarkByVerdict ? ", connection mark set by the verdict" : "")
-                + (match == null ? "" : ", only packets of " + match), install, remove, repeat);
+                + (match == null ? "" : ", only packets of " + match), install, remove, List.of(), repeat);
     }
 
     /** {@code -I CHAIN 1 [match] -j TARGET}, or {@code -D CHAIN [match] -j TARGET} with position null. */
@@ -275,7 +287,27 @@ public final class FlowRules {
                 "...and drop that packet"));
     }
 
-    /** nft commands: one inet table for IPv4 and IPv6. */
+    /**
+     * How long the nft rules remember a connection dropped on its first packet after its last
+     * packet: refreshed by each one, so a flow that keeps sending stays dropped. 120 s is
+     * conntrack's longest timeout for a connection with no answer (TCP's SYN_SENT).
+     */
+    static final String FIRST_DROP_MEMORY = "120s";
+
+    /** The 5-tuple of an IPv4 or IPv6 TCP or UDP packet, as an nft concatenation (the sets' key). */
+    private static final List<String> KEY4 = List.of("ip", "saddr", ".", "meta", "l4proto", ".", "ip", "daddr", ".",
+            "th", "sport", ".", "th", "dport");
+    private static final List<String> KEY6 = List.of("ip6", "saddr", ".", "meta", "l4proto", ".", "ip6", "daddr", ".",
+            "th", "sport", ".", "th", "dport");
+
+    /**
+     * nft commands: one inet table for IPv4 and IPv6. Unlike iptables, they also remember a TCP
+     * or UDP connection dropped on its very first packet: such a packet dies before conntrack
+     * confirms its entry, which goes with its mark, so the rules put the 5-tuple in a set with a
+     * timeout ({@link #FIRST_DROP_MEMORY}, refreshed by every packet) and drop what matches
+     * before the queue. Not with the kernel's conntrack glue ({@link #connmarkByVerdict}), whose
+     * DROP verdict no rule sees.
+     */
     public RuleSet nft() {
         boolean repeat = offload.mode() == FlowOffload.Mode.REPEAT && !connmarkByVerdict;
         String table = "nfq_flow_" + queue;
@@ -286,6 +318,16 @@ public final class FlowRules {
         String h = nftHook(hook);
         List<Rule> install = new ArrayList<>();
         install.add(nft(Role.SETUP, "A table of its own, removed in one command", "add", "table", "inet", table));
+        boolean rememberFirstDrops = !connmarkByVerdict;
+        if (rememberFirstDrops) {
+            for (String family : List.of("4", "6")) {
+                String addr = family.equals("4") ? "ipv4_addr" : "ipv6_addr";
+                install.add(nft(Role.SETUP, "IPv" + family + " connections dropped by dropFlow, by 5-tuple: conntrack cannot "
+                        + "remember one dropped on its first packet (its entry is never confirmed)", "add", "set", "inet",
+                        table, "dropped" + family, "{", "type", addr, ".", "inet_proto", ".", addr, ".", "inet_service", ".",
+                        "inet_service", ";", "flags", "timeout", ";", "timeout", FIRST_DROP_MEMORY, ";", "}"));
+            }
+        }
         // -150 (mangle) runs after conntrack (-200), so the connection mark is there to read.
         install.add(nft(Role.SETUP, "The chain that decides and queues, after conntrack (-200) on the " + h + " hook",
                 "add", "chain", "inet", table, "decide", "{", "type", "filter", "hook", h, "priority", "-150", ";",
@@ -295,6 +337,7 @@ public final class FlowRules {
                     + "to the connection (only the mask's bits) and let the packet go", "add", "rule", "inet", table,
                     "decide", "meta", "mark", "and", m, "==", a, "ct", "mark", "set", "ct", "mark", "and", keep, "or", a,
                     "accept"));
+            install.addAll(rememberDrops(table, "decide", m, d));
             install.add(nft(Role.SAVE, "The same for dropFlow's drop value, and drop the packet", "add", "rule", "inet",
                     table, "decide", "meta", "mark", "and", m, "==", d, "ct", "mark", "set", "ct", "mark", "and", keep,
                     "or", d, "drop"));
@@ -303,6 +346,17 @@ public final class FlowRules {
                 decideRule(table, "ct", "mark", "and", m, "==", a, "accept")));
         install.add(nft(Role.SKIP_DROPPED, "Later packets of a dropped connection die here, in the kernel",
                 decideRule(table, "ct", "mark", "and", m, "==", d, "drop")));
+        if (rememberFirstDrops) {
+            for (String family : List.of("4", "6")) {
+                List<String> key = family.equals("4") ? KEY4 : KEY6;
+                List<String> words = new ArrayList<>(key);
+                words.addAll(List.of("@dropped" + family, "update", "@dropped" + family, "{"));
+                words.addAll(key);
+                words.addAll(List.of("}", "drop"));
+                install.add(nft(Role.SKIP_DROPPED, "...and those of one dropped on its first packet, by the set (each "
+                        + "refreshes its " + FIRST_DROP_MEMORY + ")", decideRule(table, words.toArray(String[]::new))));
+            }
+        }
         List<String> q = new ArrayList<>(List.of(decideRule(table, "ct", "mark", "and", m, "==", "0x0", "queue", "num",
                 Integer.toString(queue))));
         if (bypass) {
@@ -317,14 +371,38 @@ public final class FlowRules {
             install.add(nft(Role.SAVE, "acceptFlow's packet carries the accept value: copy it to the connection (only the "
                     + "mask's bits), or every packet is queued", "add", "rule", "inet", table, "save", "meta", "mark", "and",
                     m, "==", a, "ct", "mark", "set", "ct", "mark", "and", keep, "or", a));
+            install.addAll(rememberDrops(table, "save", m, d));
             install.add(nft(Role.SAVE, "dropFlow's packet arrives accepted with the drop value: copy it, then drop the "
                     + "packet (without this rule dropFlow would let it through)", "add", "rule", "inet", table, "save",
                     "meta", "mark", "and", m, "==", d, "ct", "mark", "set", "ct", "mark", "and", keep, "or", d, "drop"));
         }
         List<Rule> remove = List.of(nft(Role.SETUP, "delete", "delete", "table", "inet", table));
+        List<Rule> forget = new ArrayList<>();
+        if (rememberFirstDrops) {
+            for (String family : List.of("4", "6")) {
+                forget.add(nft(Role.SETUP, "forget the IPv" + family + " connections dropped on their first packet",
+                        "flush", "set", "inet", table, "dropped" + family));
+            }
+        }
         return new RuleSet("Flow offload for queue " + queue + " on the " + h + " hook, " + offload
                 + (connmarkByVerdict ? ", connection mark set by the verdict" : "")
-                + (match == null ? "" : ", only packets of " + match), install, remove, repeat);
+                + (match == null ? "" : ", only packets of " + match), install, remove, forget, repeat);
+    }
+
+    /** The rules that put a dropFlow packet's 5-tuple in the sets, before the rule that drops it. */
+    private static List<Rule> rememberDrops(String table, String chain, String mask, String dropValue) {
+        List<Rule> rules = new ArrayList<>();
+        for (String family : List.of("4", "6")) {
+            List<String> words = new ArrayList<>(List.of("add", "rule", "inet", table, chain, "meta", "mark", "and", mask,
+                    "==", dropValue, "ct", "status", "and", "confirmed", "==", "0", "meta", "l4proto", "{", "tcp,", "udp",
+                    "}", "add", "@dropped" + family, "{"));
+            words.addAll(family.equals("4") ? KEY4 : KEY6);
+            words.add("}");
+            rules.add(nft(Role.SAVE, "dropFlow's TCP or UDP packet (IPv" + family + ") of a connection conntrack has not "
+                    + "confirmed yet, its first: remember the 5-tuple (a confirmed one keeps the mark, and "
+                    + "FlowDecisions.forget can clear that)", words.toArray(String[]::new)));
+        }
+        return rules;
     }
 
     /** A rule of the decide chain, behind the match when there is one. */

@@ -89,10 +89,17 @@ public final class NetfilterQueue implements AutoCloseable {
      * time it takes (0.3-0.4 s for 200 000 packets on a 2-vCPU machine) is time the queue would be
      * unbound otherwise.
      *
+     * <p>The default form's handlers accept, three classes in turn: the loop's call into the
+     * handler is then compiled as a plain interface call, so a handler of yours is not inlined
+     * into it (a few nanoseconds per packet), and its arrival does not make the JIT compile the
+     * loop again. An interrupt ends the warm-up early, with the flag still set.
+     *
      * @param handler a handler that is safe to run on made-up packets (one with side effects
      *                outside the packet, logging or counting traffic, should not be given here);
      *                it must give each packet a verdict, as in {@link #run}. Your own filter logic
      *                warms up with it; packets it leaves open get the default verdict at the end.
+     *                If it throws, the warm-up ends and the exception is thrown here, as from
+     *                {@link #run}.
      * @return how long the warm-up took
      * @throws IllegalArgumentException if {@code packets} is not positive
      * @throws NativeLibraryUnavailableException when the native library cannot load
@@ -116,7 +123,7 @@ public final class NetfilterQueue implements AutoCloseable {
             }
             int limit = options.batchSize();
             // runOnce itself, so that what gets compiled is the method run() calls.
-            for (int turn = 0; synthetic.queue.counters().received() < packets
+            for (int turn = 0; synthetic.queue.counters().received() < packets && !Thread.currentThread().isInterrupted()
                     && synthetic.runOnce(consumers.get(turn % consumers.size()), limit); turn++) {
                 // one batch per turn
             }

@@ -103,8 +103,10 @@ public final class Verdict {
      * Drop this packet and every later packet of its connection in the kernel; see {@link #acceptFlow()}.
      * On the first packet of a connection that conntrack has not confirmed yet (a forwarded or
      * received SYN, a new UDP flow's first datagram) the kernel discards the new entry with its
-     * mark, so only this packet is dropped and the next one is queued again; a decision on a later
-     * packet is remembered. See the guide, "Deciding once per flow".
+     * mark: with the rules of {@link FlowRules#nft()} the connection is still remembered, for TCP
+     * and UDP, by its 5-tuple in a set of the rules; with {@link FlowRules#iptables()} or the
+     * kernel's conntrack glue only this packet is dropped and the next one is queued again. A
+     * decision on a later packet is remembered either way. See the guide, "Deciding once per flow".
      */
     public static Verdict dropFlow() {
         return DROP_FLOW;

@@ -25,7 +25,8 @@ class ErrorMapperTest {
             "open /proc/thread-self/ns/net", "setns into network namespace",
             "setns back to the original network namespace", "socket(AF_NETLINK, NETLINK_NETFILTER)",
             "allocate socket state", "setsockopt(SO_RCVBUF)", "setsockopt(SO_SNDBUF)", "bind(AF_NETLINK)",
-            "getsockname(AF_NETLINK)", "eventfd", "allocate send buffer", "allocate receive vectors");
+            "getsockname(AF_NETLINK)", "eventfd", "allocate send buffer", "allocate receive vectors",
+            "allocate synthetic queue");
 
     /** What those calls can fail with (open, setns, socket, setsockopt, bind, eventfd, malloc), by number. */
     private static List<Integer> errnos() {

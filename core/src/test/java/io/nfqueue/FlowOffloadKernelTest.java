@@ -374,6 +374,49 @@ class FlowOffloadKernelTest {
     }
 
     /**
+     * The nft rules remember what conntrack cannot: a UDP flow dropped on its very first datagram
+     * (its entry never confirmed, so no connection mark) goes into the rules' set by 5-tuple, and
+     * its later datagrams die in the kernel without reaching the queue. The queue rule is
+     * iptables' (this kernel has no nft queue statement), in the filter table, after the nft
+     * decide chain (-150) and before its save chain (10).
+     */
+    @Test
+    void nftRemembersAFlowDroppedOnItsVeryFirstDatagram() throws Exception {
+        FlowOffload offload = FlowOffload.mask(MASK);
+        install(FlowRules.forQueue(QUEUE).hook(Hook.LOCAL_IN).offload(offload).nft().without(FlowRules.Role.QUEUE));
+        server.iptables("-A INPUT -m connmark --mark 0/0x" + Integer.toHexString(MASK) + " -j NFQUEUE --queue-num " + QUEUE);
+        int datagrams = 200;
+        try (Consumer consumer = new Consumer(server.queueOptions(QUEUE).flowOffload(offload), p -> Verdict.dropFlow());
+             DatagramChannel sink = server.udpSocket(SERVER, UDP_PORT);
+             DatagramChannel sender = client.udpSocket(CLIENT, 0)) {
+            byte[] data = new byte[100];
+            Udp.send(sender, SERVER, UDP_PORT, data);
+            waitFor(() -> consumer.seen() == 1 && consumer.held() == 0, Duration.ofSeconds(10), "the first datagram's decision");
+            String set = server.exec("nft", "list", "set", "inet", "nfq_flow_" + QUEUE, "dropped4");
+            assertTrue(set.contains(CLIENT + " . udp . " + SERVER), "the flow's 5-tuple is in the set:\n" + set);
+            for (int i = 1; i < datagrams; i++) {
+                Udp.send(sender, SERVER, UDP_PORT, data);
+            }
+            long got = Udp.receive(sink, datagrams, Duration.ofMillis(500), Duration.ofSeconds(2)).size();
+            long atHook = counter(server, "raw", "PREROUTING", "at-hook-udp");
+            System.out.printf("FlowOffloadKernelTest nft UDP drop on the first datagram: %d arrived, %d at the hook, "
+                    + "queue saw %d%n",
+                    got, atHook, consumer.seen());
+            consumer.assertNoFailure();
+            assertEquals(datagrams, atHook, "every datagram reached the hook");
+            assertEquals(0, got, "nothing arrives");
+            assertEquals(1, consumer.seen(), "only the first datagram was queued: the rules remembered the decision");
+            // forget(): the next datagram is queued (and decided) again.
+            for (FlowRules.Rule r : FlowRules.forQueue(QUEUE).hook(Hook.LOCAL_IN).offload(offload).nft().forget()) {
+                server.exec(r.argv().toArray(new String[0]));
+            }
+            Udp.send(sender, SERVER, UDP_PORT, data);
+            waitFor(() -> consumer.seen() == 2 && consumer.held() == 0, Duration.ofSeconds(10),
+                    "the forgotten flow queued again");
+        }
+    }
+
+    /**
      * The nft rule set on a kernel without nft's queue statement: the skip and copy rules from
      * {@code FlowRules.nft().without(Role.QUEUE)}, the queue by an iptables NFQUEUE rule that
      * matches undecided connections itself ({@code -m connmark --mark 0/M}). ACCEPT mode only:

@@ -79,6 +79,43 @@ class FlowRulesTest {
     }
 
     @Test
+    void nftRemembersAConnectionDroppedOnItsFirstPacketInASetWithATimeout() {
+        for (FlowOffload.Mode mode : FlowOffload.Mode.values()) {
+            FlowRules.RuleSet set = FlowRules.forQueue(4).offload(FLOWS.mode(mode)).nft();
+            List<String> all = set.install().stream().map(FlowRules.Rule::command).toList();
+            assertTrue(all.contains("nft add set inet nfq_flow_4 dropped4 '{' type ipv4_addr . inet_proto . ipv4_addr . "
+                    + "inet_service . inet_service ';' flags timeout ';' timeout 120s ';' '}'"), set.script());
+            assertTrue(all.stream().anyMatch(c -> c.startsWith("nft add set inet nfq_flow_4 dropped6 '{' type ipv6_addr")));
+            String chain = mode == FlowOffload.Mode.REPEAT ? "decide" : "save";
+            String add4 = "nft add rule inet nfq_flow_4 " + chain + " meta mark and 0x300000 == 0x200000 ct status and "
+                    + "confirmed == 0 meta l4proto '{' tcp, udp '}' add @dropped4 '{' ip saddr . meta l4proto . ip daddr . "
+                    + "th sport . th dport '}'";
+            assertTrue(all.contains(add4), set.script());
+            int dropByMark = indexOf(all, chain + " meta mark and 0x300000 == 0x200000 ct mark set");
+            assertTrue(all.indexOf(add4) < dropByMark, "remembered before the packet is dropped:\n" + set.script());
+            int check = indexOf(all, "decide ip saddr . meta l4proto . ip daddr . th sport . th dport @dropped4 "
+                    + "update @dropped4");
+            assertTrue(check >= 0 && check < indexOf(all, "queue num 4"), "checked before the queue:\n" + set.script());
+            assertTrue(indexOf(all, "decide ip6 saddr") >= 0, set.script());
+        }
+        assertEquals(List.of("nft flush set inet nfq_flow_4 dropped4", "nft flush set inet nfq_flow_4 dropped6"),
+                FlowRules.forQueue(4).offload(FLOWS).nft().forget().stream().map(FlowRules.Rule::command).toList());
+        assertEquals(List.of(), FlowRules.forQueue(4).offload(FLOWS).iptables().forget());
+        FlowRules.RuleSet glue = FlowRules.forQueue(4).offload(FLOWS).connmarkByVerdict(true).nft();
+        assertTrue(glue.script().lines().noneMatch(l -> l.contains("@dropped")),
+                "with the glue no rule sees the dropped packet: no sets\n" + glue.script());
+    }
+
+    private static int indexOf(List<String> commands, String part) {
+        for (int i = 0; i < commands.size(); i++) {
+            if (commands.get(i).contains(part)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
     void aMatchNarrowsTheJumpInIptablesAndEveryDecideRuleInNft() {
         FlowRules rules = FlowRules.forQueue(2).offload(FLOWS).match(FlowMatch.udpDestinationPort(53));
         FlowRules.RuleSet ipt = rules.iptables();

@@ -13,6 +13,7 @@ import io.nfqueue.reactor.internal.Timings;
 import org.reactivestreams.Publisher;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -190,7 +191,7 @@ public final class PacketReceiver {
      *
      * <pre>{@code
      * PacketReceiver receiver = PacketReceiver.create(ReceiverOptions.queue(1));
-     * Disposable running = receiver.warmUp(200_000)
+     * Disposable running = receiver.warmUp(600_000)
      *         .thenMany(receiver.receive(packets -> packets.doOnNext(Packet::accept)))
      *         .subscribe();
      * }</pre>
@@ -198,7 +199,9 @@ public final class PacketReceiver {
      * The pipeline must be safe to run on made-up packets (UDP and TCP between documentation
      * addresses; nothing with effects outside the packet) and give each packet a verdict; the
      * warm-up ends once every packet has one (or, for a pipeline that keeps some, after at most a
-     * minute, when they get the default verdict). Run it before a restarted program's old
+     * minute per round, with a warning, when they get the default verdict). A packet the pipeline
+     * throws for gets the default verdict and the warm-up goes on, as in {@link #receive(Function)};
+     * an error that ends the pipeline ends the warm-up with it. Run it before a restarted program's old
      * instance stops, or while traffic bypasses the queue: the time it takes is time the queue
      * would be unbound otherwise.
      *
@@ -257,18 +260,21 @@ public final class PacketReceiver {
                     o -> BoundQueue.openSynthetic(o, perQueue), timings);
             long deadline = System.nanoTime() + WARM_UP_ROUND_LIMIT.toNanos();
             Function<Flux<Packet>, Publisher<Object>> typed = flux -> Flux.from(pipeline.apply(flux));
-            Disposable running = synthetic.receive(typed).subscribe(x -> { }, sink::error, sink::success);
-            Disposable watch = Flux.interval(Duration.ofMillis(2))
+            Disposable.Composite both = Disposables.composite();
+            sink.onDispose(both);
+            both.add(synthetic.receive(typed).subscribe(x -> { }, sink::error, sink::success));
+            both.add(Flux.interval(Duration.ofMillis(2))
                     .filter(tick -> synthetic.allResolved(total) || System.nanoTime() - deadline > 0)
                     .next()
                     .subscribe(tick -> {
-                        running.dispose();
+                        if (!synthetic.allResolved(total)) {
+                            System.getLogger("io.nfqueue.reactor").log(System.Logger.Level.WARNING, "warm-up: the pipeline "
+                                    + "left packets without a verdict for " + WARM_UP_ROUND_LIMIT.toSeconds() + " s; "
+                                    + "ending the round (they get the default verdict)");
+                        }
+                        both.dispose();
                         sink.success();
-                    });
-            sink.onDispose(() -> {
-                watch.dispose();
-                running.dispose();
-            });
+                    }, sink::error));
         });
     }
 

@@ -5,6 +5,8 @@ import io.nfqueue.FlowRules;
 import io.nfqueue.Hook;
 import io.nfqueue.NetfilterQueue;
 import io.nfqueue.QueueOptions;
+import io.nfqueue.reactor.PacketReceiver;
+import io.nfqueue.reactor.ReceiverOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -96,6 +98,9 @@ final class FirewallCli implements Callable<Integer> {
      * the rules at the end, also on Ctrl-C.
      */
     private void runPerFlow(Firewall fw, FlowRules flowRules, FlowOffload offload) throws InterruptedException {
+        // Before the probe and the rules: once they are in, the rules' traffic waits for the queue.
+        ReceiverRun.warmUp("firewall", PacketReceiver.create(ReceiverOptions.queue(common.queue)
+                .queueOptions(o -> o.flowOffload(offload))), common.warmUp, out);
         QueueOptions probeOptions = Samples.requireAndApply(QueueOptions.queue(common.queue).flowOffload(offload),
                 common.netns);
         boolean byVerdict;
@@ -116,7 +121,7 @@ final class FirewallCli implements Callable<Integer> {
             SamplePipeline base = fw.sample();
             SamplePipeline sample = new SamplePipeline(base.command(), base.pipeline(), base.defaultVerdict(),
                     base.banner(), () -> fw.report() + "\n  flow rules: " + installed.counts().describe());
-            sample.runLive(common, o -> o.flowOffload(offload), out);
+            sample.runLive(common, o -> o.flowOffload(offload), 0, out);
         }
     }
 }

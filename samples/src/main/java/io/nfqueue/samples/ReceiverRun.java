@@ -27,6 +27,14 @@ final class ReceiverRun {
     private ReceiverRun() {
     }
 
+    /** The receiver's warm-up over {@code packets} synthetic packets (none when 0), and a line saying so. */
+    static void warmUp(String command, PacketReceiver receiver, int packets, PrintStream out) {
+        if (packets > 0) {
+            Duration took = receiver.warmUp(packets).block();
+            out.println(command + ": warmed up on " + packets + " synthetic packets in " + took.toMillis() + " ms");
+        }
+    }
+
     /**
      * Runs {@code start} (which subscribes the receiver's packets to a pipeline) on queue {@code queue}.
      *
@@ -56,10 +64,7 @@ final class ReceiverRun {
                 .defaultVerdict(defaultVerdict)
                 .queueOptions(o -> tune.apply(checked.networkNamespace().map(o::networkNamespace).orElse(o)))
                 .doOnBound(b -> bound.countDown()));
-        if (warmUp > 0) {
-            Duration took = receiver.warmUp(warmUp).block();
-            out.println(command + ": warmed up on " + warmUp + " synthetic packets in " + took.toMillis() + " ms");
-        }
+        warmUp(command, receiver, warmUp, out);
         CountDownLatch done = new CountDownLatch(1);
         Throwable[] failure = {null};
         Disposable running = Flux.from(start.apply(receiver))

@@ -31,7 +31,12 @@ record SamplePipeline(String command, Function<Flux<Packet>, Flux<Packet>> pipel
 
     /** As {@link #runLive(RunOptions, PrintStream)}, with {@code tune} applied to the queue's options (flow offload). */
     void runLive(RunOptions common, UnaryOperator<QueueOptions> tune, PrintStream out) throws InterruptedException {
-        ReceiverRun.run(command, common.queue, common.netns, tune, common.warmUp, defaultVerdict,
+        runLive(common, tune, common.warmUp, out);
+    }
+
+    /** As above, with a warm-up of {@code warmUp} packets instead of --warm-up's (0: done already). */
+    void runLive(RunOptions common, UnaryOperator<QueueOptions> tune, int warmUp, PrintStream out) throws InterruptedException {
+        ReceiverRun.run(command, common.queue, common.netns, tune, warmUp, defaultVerdict,
                 receiver -> receiver.receive(pipeline), banner, report, common.interval, common.duration, out);
     }
 }
