@@ -216,7 +216,7 @@ public final class PacketReceiver {
      * The default warm-up's pipelines, one round each: three different first operators, so that
      * the receive loop's call to its subscriber has seen more classes than the JIT inlines (two)
      * and is compiled as a plain call; the program's own pipeline, a class it has not seen, then
-     * does not undo the compiled loop.
+     * does not undo the compiled loop. The first two rounds are short, the last has the rest.
      */
     private static final List<Function<? super Flux<Packet>, ? extends Publisher<?>>> WARM_UP_PIPELINES = List.of(
             packets -> packets.doOnNext(Packet::accept),
@@ -228,6 +228,11 @@ public final class PacketReceiver {
                 p.accept();
                 return true;
             }));
+    /**
+     * Packets per queue of each short round of the default warm-up: few enough that the loop is
+     * still profiled, not yet compiled by C2, when the next class comes.
+     */
+    private static final long PROFILE_ROUND_PACKETS = 3000;
     /** How long one warm-up round may wait for its pipeline's verdicts before it ends anyway. */
     private static final Duration WARM_UP_ROUND_LIMIT = Duration.ofMinutes(1);
 
@@ -237,11 +242,19 @@ public final class PacketReceiver {
         }
         int queues = options.queueCount();
         int rounds = pipelines.size();
-        long perQueue = Math.max(1, ((long) packets + (long) queues * rounds - 1) / ((long) queues * rounds));
+        // All rounds but the last are short: they only have to show the loop their subscriber's
+        // class before the JIT compiles it for good; the last round, with the rest, does that.
+        long total = Math.max(rounds, ((long) packets + queues - 1) / queues);
+        long shortRound = rounds == 1 ? 0 : Math.max(1, Math.min(PROFILE_ROUND_PACKETS, total / (2L * rounds)));
+        List<Long> perQueue = new ArrayList<>();
+        for (int r = 0; r < rounds - 1; r++) {
+            perQueue.add(shortRound);
+        }
+        perQueue.add(total - shortRound * (rounds - 1));
         return Mono.defer(() -> {
             long start = System.nanoTime();
-            return Flux.fromIterable(pipelines)
-                    .concatMap(pipeline -> warmUpRound(pipeline, perQueue))
+            return Flux.range(0, rounds)
+                    .concatMap(r -> warmUpRound(pipelines.get(r), perQueue.get(r)))
                     .then(Mono.fromSupplier(() -> Duration.ofNanos(System.nanoTime() - start)));
         });
     }
