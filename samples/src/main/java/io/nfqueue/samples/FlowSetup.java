@@ -86,6 +86,14 @@ final class FlowSetup {
         return all;
     }
 
+    /** Runs one rule's command in the namespace, then echoes it to {@code log} (null: quiet). */
+    private static void run(FlowRules.Rule r, Path netns, PrintStream log) {
+        Command.run(inNamespace(netns, r.argv()).toArray(String[]::new));
+        if (log != null) {
+            log.println("  " + r.command());
+        }
+    }
+
     /**
      * Runs the install commands in order, each line echoed to {@code log} (null: quiet); when one
      * fails, runs the remove commands (quietly) and rethrows, so nothing is left half-made.
@@ -93,10 +101,7 @@ final class FlowSetup {
     static void install(FlowRules.RuleSet rules, Path netns, PrintStream log) {
         for (FlowRules.Rule r : rules.install()) {
             try {
-                Command.run(inNamespace(netns, r.argv()).toArray(String[]::new));
-                if (log != null) {
-                    log.println("  " + r.command());
-                }
+                run(r, netns, log);
             } catch (RuntimeException e) {
                 try {
                     remove(rules, netns, null);
@@ -116,10 +121,7 @@ final class FlowSetup {
         RuntimeException first = null;
         for (FlowRules.Rule r : rules.remove()) {
             try {
-                Command.run(inNamespace(netns, r.argv()).toArray(String[]::new));
-                if (log != null) {
-                    log.println("  " + r.command());
-                }
+                run(r, netns, log);
             } catch (RuntimeException e) {
                 if (first == null) {
                     first = e;
