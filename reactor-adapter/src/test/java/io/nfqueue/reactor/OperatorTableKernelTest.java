@@ -1569,8 +1569,11 @@ class OperatorTableKernelTest {
         void awaitAllResolved(Duration max) throws InterruptedException {
             KernelWait.until(() -> {
                 QueueCounters c = counters();
-                return c.received() >= sent.size() && c.unresolved() == 0 && ledger.size() >= c.received();
-            }, max, () -> name + ": every packet sent read and resolved: " + report());
+                // verdictsSent too: the loop thread counts a batch just after the send returns, so the
+                // kernel can act on a verdict (its queue back to 0) a moment before the count shows it.
+                return c.received() >= sent.size() && c.unresolved() == 0 && ledger.size() >= c.received()
+                        && c.verdictsSent() + c.sendFailures() >= c.received();
+            }, max, () -> name + ": every packet sent read, resolved and its verdict sent: " + report());
         }
 
         /** Waits until every packet the receiver read so far has a verdict (for a receiver that stopped reading). */
