@@ -9,7 +9,9 @@ import java.util.Map;
  * {@link QueueStats}).
  *
  * @param received          packets decoded and handed out
- * @param verdictsSent      verdicts handed to the kernel, including default verdicts
+ * @param verdictsSent      verdicts handed to the kernel, including default verdicts; counted as
+ *                          the send starts, so never behind what the kernel did with them (a
+ *                          send that fails takes its count back)
  * @param defaultVerdicts   default verdicts by cause
  * @param unresolved        packets handed out and still waiting for a verdict
  * @param receiveBufferDrops times the socket reported ENOBUFS (the kernel dropped at least one

@@ -229,8 +229,14 @@ final class VerdictSender {
      * verdict sent twice only earns an ENOENT from the kernel, counted as a kernel error.
      */
     private void send(int end) {
+        // Counted before the call: the kernel acts on a verdict inside the send (a reinjected
+        // packet can reach its socket before the call returns), and a count that lagged it would
+        // let a program see a packet's effect before the verdict that caused it.
+        int packets = writer.packets();
+        sent.add(packets);
         int rc = transport.sendVerdicts(writer.count());
         if (rc < 0) {
+            sent.add(-packets);
             failures.increment();
             // Never given up: a verdict that is not known to be sent must stay "unsent", or a
             // later batch verdict could cover its packet and accept what was meant to be dropped.
@@ -242,10 +248,8 @@ final class VerdictSender {
             }
             retryNotBefore = System.nanoTime() + RETRY_DELAY_NANOS;
             retryWaiting = true;
-            errorLog.record(1, "verdict sends failed, last: " + writer.packets() + " verdicts, "
+            errorLog.record(1, "verdict sends failed, last: " + packets + " verdicts, "
                     + ErrnoNames.describe(-rc) + "; they are tried again every " + RETRY_DELAY_NANOS / 1_000_000 + " ms");
-        } else {
-            sent.add(writer.packets());
         }
         chunkStart = end;
     }

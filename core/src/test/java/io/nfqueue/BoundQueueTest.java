@@ -541,6 +541,25 @@ class BoundQueueTest {
         assertThrows(NfQueueException.class, () -> queue.setMaxLength(10));
     }
 
+    /**
+     * The kernel acts on a verdict inside the send (a reinjected packet can reach its socket
+     * before the call returns): a program that sees the effect and then reads the counters must
+     * find the verdict counted.
+     */
+    @Test
+    void aVerdictIsCountedBeforeTheKernelCanActOnIt() {
+        open(QueueOptions.queue(Q));
+        fake.offerMany(1, 3, Q);
+        List<Packet> p = receiveAll(8);
+        List<Long> duringSend = new ArrayList<>();
+        fake.onSend(count -> duringSend.add(queue.counters().verdictsSent()));
+        p.get(0).accept();
+        p.get(1).drop();
+        p.get(2).accept();
+        assertEquals(List.of(1L, 2L, 3L), duringSend, "the count inside each send");
+        assertEquals(3, queue.counters().verdictsSent());
+    }
+
     @Test
     void failedSendIsCounted() {
         open(QueueOptions.queue(Q));
