@@ -246,15 +246,11 @@ public final class PacketReceiver {
         // class before the JIT compiles it for good; the last round, with the rest, does that.
         long total = Math.max(rounds, ((long) packets + queues - 1) / queues);
         long shortRound = rounds == 1 ? 0 : Math.max(1, Math.min(PROFILE_ROUND_PACKETS, total / (2L * rounds)));
-        List<Long> perQueue = new ArrayList<>();
-        for (int r = 0; r < rounds - 1; r++) {
-            perQueue.add(shortRound);
-        }
-        perQueue.add(total - shortRound * (rounds - 1));
+        long lastRound = total - shortRound * (rounds - 1);
         return Mono.defer(() -> {
             long start = System.nanoTime();
             return Flux.range(0, rounds)
-                    .concatMap(r -> warmUpRound(pipelines.get(r), perQueue.get(r)))
+                    .concatMap(r -> warmUpRound(pipelines.get(r), r < rounds - 1 ? shortRound : lastRound))
                     .then(Mono.fromSupplier(() -> Duration.ofNanos(System.nanoTime() - start)));
         });
     }
